@@ -1,0 +1,66 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "M",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mexec", targets: ["mexec"]),
+        .executable(name: "mweb", targets: ["mweb"]),
+        .executable(name: "mcli", targets: ["mcli"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+    ],
+    targets: [
+        // The database is the bus: schema, migrations, records and every SQL statement.
+        .target(
+            name: "mdb",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            resources: [.embedInCode("migrations")]
+        ),
+        // libsystemd's sd_notify, for Type=notify units and the watchdog.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd"),
+        .executableTarget(
+            name: "mexec",
+            dependencies: [
+                "mdb", "CSystemd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "mweb",
+            dependencies: [
+                "mdb",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "mcli",
+            dependencies: [
+                "mdb",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Test support: locating the built executables, temp folders, polling with deadlines.
+        .target(name: "MTestSupport", dependencies: ["mdb"], path: "Tests/MTestSupport"),
+        // A tiny process per bus primitive, so tests can race real processes.
+        .executableTarget(name: "mstress", dependencies: ["mdb"], path: "Tests/mstress"),
+        .testTarget(name: "mdbTests", dependencies: ["mdb", "MTestSupport"]),
+        .testTarget(name: "mcliTests", dependencies: ["mdb", "MTestSupport"]),
+    ]
+)

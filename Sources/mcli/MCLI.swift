@@ -1,0 +1,17 @@
+import ArgumentParser
+import Foundation
+import mdb
+
+/// `mcli`: every operator and agent-side command of M.
+@main
+struct MCLI: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mcli",
+        abstract: "Launch, watch and steer M's agent runs.",
+        discussion: "Every command takes --db PATH (or M_DB; default ./m.db) and --json for scripts.",
+        subcommands: [
+            Init.self, Run.self, Runs.self, Show.self, Logs.self, InputCommand.self, Cancel.self,
+            Approvals.self, Approve.self, Reject.self,
+        ]
+    )
+}

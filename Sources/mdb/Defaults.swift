@@ -1,0 +1,26 @@
+import Foundation
+
+/// Every tunable of the bus in one place, with its unit in its name.
+public enum Defaults {
+    /// How long a writer waits on a locked database before giving up.
+    public static let busyTimeoutSeconds: Double = 10
+    /// How long a claimed run's lease lasts without a heartbeat.
+    public static let leaseDurationSeconds: Double = 15
+    /// How often a worker renews its runs' leases (a third of the lease).
+    public static let heartbeatIntervalMilliseconds: Int = 5_000
+    /// How often a watcher checks `PRAGMA data_version` for new commits.
+    public static let changePollIntervalMicroseconds: Int = 1_000
+    /// Largest page of events one query returns.
+    public static let maxEventPageSize: Int = 1_000
+    /// Database file name used when neither `--db` nor `M_DB` is given.
+    public static let databaseFileName = "m.db"
+    /// Environment variable naming the database file.
+    public static let databaseEnvironmentVariable = "M_DB"
+
+    /// The database path from an explicit flag, else `M_DB`, else `./m.db`.
+    public static func databasePath(explicit: String?) -> String {
+        if let explicit, !explicit.isEmpty { return explicit }
+        if let env = ProcessInfo.processInfo.environment[databaseEnvironmentVariable], !env.isEmpty { return env }
+        return databaseFileName
+    }
+}

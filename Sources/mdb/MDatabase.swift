@@ -1,0 +1,104 @@
+import Foundation
+import GRDB
+
+/// An open M database: a WAL-mode connection pool with M's pragmas and an
+/// up-to-date schema. Every bus primitive is an extension of this type.
+public final class MDatabase: Sendable {
+    /// The file this database lives in.
+    public let path: String
+    /// The GRDB pool: one writer and several readers (WAL).
+    public let pool: DatabasePool
+
+    /// How a write is made durable before it returns.
+    public enum Durability: Sendable {
+        /// `synchronous=NORMAL`: committed, survives a crash of the process;
+        /// a power cut may take the last transactions (output, heartbeats).
+        case normal
+        /// `synchronous=FULL`: the WAL is fsynced before commit returns. For
+        /// what a person decided (a new run, input, approval decision, cancel).
+        case full
+    }
+
+    /// Opens (and with `create`, creates) the database at `path` and applies
+    /// pending migrations. Throws `MDBError` with an actionable message.
+    public init(path: String, create: Bool = false, migrate: Bool = true) throws {
+        self.path = path
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: path) {
+            guard create else { throw MDBError.databaseMissing(path: path) }
+            let dir = (path as NSString).deletingLastPathComponent
+            if !dir.isEmpty && !fm.fileExists(atPath: dir) {
+                throw MDBError.invalidArgument("cannot create \(path): the directory \(dir) does not exist")
+            }
+        }
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .callback(MDatabase.busyCallback)
+        config.maximumReaderCount = 4
+        config.prepareDatabase { db in
+            // NORMAL in WAL mode: a commit is durable against a process crash; a
+            // power cut can lose the most recent commits but never corrupts the
+            // file. Decisions upgrade to FULL for their own transaction.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try pool.read { db in _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
+        } catch let error as DatabaseError {
+            throw MDBError.notADatabase(path: path, detail: error.message ?? "\(error.resultCode)")
+        }
+        if migrate {
+            do {
+                try Migrator.migrate(pool, path: path)
+            } catch let error as DatabaseError {
+                throw MDBError.notADatabase(path: path, detail: error.message ?? "\(error.resultCode)")
+            }
+        }
+    }
+
+    /// SQLite's own busy handler sleeps in growing steps (up to 100 ms), which
+    /// shows up as latency spikes when writers contend. Spin in short sleeps
+    /// first, then back off to 1 ms, for about `Defaults.busyTimeoutSeconds` in all.
+    private static let busyCallback: Database.BusyCallback = { tries in
+        if tries < 200 {
+            usleep(50)            // ~10 ms of fast retries
+            return true
+        }
+        if tries < 200 + Int(Defaults.busyTimeoutSeconds * 1000) {
+            usleep(1000)
+            return true
+        }
+        return false
+    }
+
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction with the given durability.
+    public func write<T>(_ durability: Durability = .normal, _ body: (Database) throws -> T) throws -> T {
+        try pool.writeWithoutTransaction { db in
+            if durability == .full { try db.execute(sql: "PRAGMA synchronous = FULL") }
+            defer { if durability == .full { try? db.execute(sql: "PRAGMA synchronous = NORMAL") } }
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(db)
+                return .commit
+            }
+            return result!
+        }
+    }
+
+    /// Runs `body` in a read transaction (a consistent snapshot).
+    public func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.read(body)
+    }
+
+    /// The schema versions recorded in this database.
+    public func schemaVersions() throws -> [Int] {
+        try pool.read { try Migrator.appliedVersions($0) }
+    }
+
+    /// Writes a consistent copy of the database to `destination` (`VACUUM INTO`).
+    public func backup(to destination: String) throws {
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "VACUUM INTO ?", arguments: [destination])
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+
+/// What a run executes, stored as JSON in `runs.spec`.
+public struct RunSpec: Codable, Sendable, Equatable {
+    /// Shell text for `/bin/sh -c` (exclusive with `argv`).
+    public var command: String?
+    /// An argument vector, executed without a shell.
+    public var argv: [String]?
+    /// The first message for agent drivers.
+    public var prompt: String?
+    /// Run under a pseudo-terminal (merged output, interactive agents).
+    public var pty: Bool?
+    /// Extra environment for the agent process.
+    public var env: [String: String]?
+    /// Where an approved diff is also applied (a local checkout path).
+    public var target: String?
+
+    public init(command: String? = nil, argv: [String]? = nil, prompt: String? = nil, pty: Bool? = nil,
+                env: [String: String]? = nil, target: String? = nil) {
+        self.command = command
+        self.argv = argv
+        self.prompt = prompt
+        self.pty = pty
+        self.env = env
+        self.target = target
+    }
+
+    /// The spec as compact JSON text (keys sorted, so rows compare cleanly).
+    public func encoded() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    /// Parses a `runs.spec` value.
+    public static func decode(_ text: String) throws -> RunSpec {
+        try JSONDecoder().decode(RunSpec.self, from: Data(text.utf8))
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import MTestSupport
+import Testing
+import mdb
+
+/// A byte-exact picture of a database (file + WAL), to prove nothing was written.
+func fingerprint(_ path: String) -> [Data?] {
+    [path, path + "-wal"].map { FileManager.default.contents(atPath: $0) }
+}
+
+func mcli(_ args: [String], db: String? = nil, stdin: String? = nil) throws -> ProcessResult {
+    try Exec.run("mcli", args, env: db.map { ["M_DB": $0] } ?? [:], stdin: stdin)
+}
+
+@Suite struct BadInputTests {
+    @Test func unknownIdsAreClearErrorsAndWriteNothing() throws {
+        let tmp = TempDir()
+        #expect(try mcli(["init"], db: tmp.dbPath).status == 0)
+        let db = try MDatabase(path: tmp.dbPath)
+        let before = try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM events") }
+        let cases: [([String], String)] = [
+            (["show", "999"], "run 999 does not exist"),
+            (["logs", "999"], "run 999 does not exist"),
+            (["input", "999", "hi"], "run 999 does not exist"),
+            (["cancel", "999"], "run 999 does not exist"),
+            (["approve", "999"], "approval 999 does not exist"),
+            (["reject", "999", "--note", "no"], "approval 999 does not exist"),
+        ]
+        for (args, message) in cases {
+            let r = try mcli(args, db: tmp.dbPath)
+            #expect(r.status == 2, "\(args)")
+            #expect(r.stderr.contains(message), "\(args): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "one line: \(r.stderr)")
+            #expect(r.stdout.isEmpty)
+        }
+        let after = try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM events") }
+        #expect(before == after)
+        #expect(try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM inputs") } == 0)
+    }
+
+    @Test func aMissingDatabaseIsReportedAndNotCreated() throws {
+        let tmp = TempDir()
+        for args in [["runs"], ["run", "echo hi"], ["show", "1"], ["approvals"]] {
+            let r = try mcli(args + ["--db", tmp.dbPath])
+            #expect(r.status == 2)
+            #expect(r.stderr.contains("no database at \(tmp.dbPath)"))
+            #expect(r.stderr.contains("mcli init"))
+            #expect(!FileManager.default.fileExists(atPath: tmp.dbPath))
+        }
+    }
+
+    @Test func aCorruptDatabaseIsReportedAndLeftAlone() throws {
+        let tmp = TempDir()
+        FileManager.default.createFile(atPath: tmp.dbPath, contents: Data("this is not sqlite".utf8))
+        let before = fingerprint(tmp.dbPath)
+        for args in [["runs"], ["run", "echo hi"], ["init"]] {
+            let r = try mcli(args, db: tmp.dbPath)
+            #expect(r.status == 2)
+            #expect(r.stderr.contains("not a usable M database"), "\(r.stderr)")
+        }
+        #expect(fingerprint(tmp.dbPath) == before)
+    }
+
+    @Test func nonNumericArgumentsAreRefusedBeforeTouchingTheDatabase() throws {
+        let tmp = TempDir()
+        #expect(try mcli(["init"], db: tmp.dbPath).status == 0)
+        _ = try mcli(["run", "true"], db: tmp.dbPath)
+        let before = fingerprint(tmp.dbPath)
+        for args in [["show", "abc"], ["logs", "1", "--after", "x"], ["logs", "1", "--after", "-3"],
+                     ["approve", "1.5"], ["cancel", ""], ["input", "one", "text"], ["runs", "--limit", "0"]] {
+            let r = try mcli(args, db: tmp.dbPath)
+            #expect(r.status != 0, "\(args)")
+            #expect(!r.stderr.isEmpty, "\(args)")
+            #expect(!r.stderr.contains("Fatal error"), "\(args)")
+        }
+        #expect(fingerprint(tmp.dbPath) == before)
+    }
+
+    @Test func inputToAFinishedRunIsRefused() throws {
+        let tmp = TempDir()
+        _ = try mcli(["init"], db: tmp.dbPath)
+        let run = try JSONValue.parse(try mcli(["run", "true", "--json"], db: tmp.dbPath).stdout)
+        let id = String(run["id"]!.intValue!)
+        #expect(try mcli(["cancel", id], db: tmp.dbPath).status == 0)
+        let r = try mcli(["input", id, "late"], db: tmp.dbPath)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("has already finished (canceled)"))
+        let second = try mcli(["cancel", id], db: tmp.dbPath)
+        #expect(second.status == 2)
+    }
+}
+
+@Suite struct CommandTests {
+    @Test func runQueuesAndShowsTheRun() throws {
+        let tmp = TempDir()
+        _ = try mcli(["init", "--json"], db: tmp.dbPath)
+        let r = try mcli(["run", "echo hi", "--title", "greeting", "--pty", "--json"], db: tmp.dbPath)
+        #expect(r.status == 0)
+        let run = try JSONValue.parse(r.stdout)
+        #expect(run["status"]?.stringValue == "queued")
+        #expect(run["title"]?.stringValue == "greeting")
+        let id = String(run["id"]!.intValue!)
+        let list = try JSONValue.parse(try mcli(["runs", "--json"], db: tmp.dbPath).stdout)
+        guard case .array(let runs)? = list["runs"] else { Issue.record("no runs array"); return }
+        #expect(runs.count == 1)
+        let shown = try mcli(["show", id], db: tmp.dbPath).stdout
+        #expect(shown.contains("greeting"))
+        #expect(shown.contains("echo hi"))
+        let spec = try MDatabase(path: tmp.dbPath).run(Int64(id)!).parsedSpec
+        #expect(spec.pty == true)
+    }
+
+    @Test func logsPrintsWireEventsAsJSONLines() throws {
+        let tmp = TempDir()
+        _ = try mcli(["init"], db: tmp.dbPath)
+        let db = try MDatabase(path: tmp.dbPath)
+        let run = try db.createRun(NewRun(spec: RunSpec(command: "x")))
+        try db.append(runId: run.id, [
+            NewEvent(EventType.output, ["stream": "stdout", "text": "out\n"]),
+            NewEvent(EventType.output, ["stream": "stderr", "text": "err\n"]),
+        ])
+        let json = try mcli(["logs", String(run.id), "--json"], db: tmp.dbPath)
+        let lines = json.stdout.split(separator: "\n").map { try! JSONValue.parse(String($0)) }
+        #expect(lines.map { $0["seq"]!.intValue! } == [1, 2, 3])
+        let after = try mcli(["logs", String(run.id), "--json", "--after", "2"], db: tmp.dbPath)
+        #expect(after.stdout.split(separator: "\n").count == 1)
+        let human = try mcli(["logs", String(run.id)], db: tmp.dbPath)
+        #expect(human.stdout.contains("out\n"))
+        #expect(human.stderr == "err\n")
+    }
+
+    @Test func followingLogsEndsWhenTheRunFinishes() throws {
+        let tmp = TempDir()
+        _ = try mcli(["init"], db: tmp.dbPath)
+        let db = try MDatabase(path: tmp.dbPath)
+        let run = try db.createRun(NewRun(spec: RunSpec(command: "x")))
+        _ = try db.claimNextRun(workerId: "w")
+        let result = LockedBox<ProcessResult?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            result.set(try? mcli(["logs", String(run.id), "--follow", "--json"], db: tmp.dbPath))
+            done.signal()
+        }
+        for i in 0..<50 { try db.append(runId: run.id, [NewEvent(EventType.output, ["stream": "stdout", "text": .string("\(i)\n")])]) }
+        try db.finishRun(runId: run.id, status: .succeeded, exitCode: 0)
+        #expect(done.wait(timeout: .now() + 20) == .success)
+        let lines = try #require(result.get()).stdout.split(separator: "\n")
+        #expect(lines.count == 52)
+        #expect(lines.last?.contains("run.finished") == true)
+    }
+
+    @Test func approveAndRejectDecideOnceFromTheCommandLine() throws {
+        let tmp = TempDir()
+        _ = try mcli(["init"], db: tmp.dbPath)
+        let db = try MDatabase(path: tmp.dbPath)
+        let run = try db.createRun(NewRun(spec: RunSpec(command: "x")))
+        _ = try db.claimNextRun(workerId: "w")
+        let a = try db.requestApproval(runId: run.id, NewApproval(title: "deploy?"))
+        let list = try mcli(["approvals"], db: tmp.dbPath)
+        #expect(list.stdout.contains("deploy?"))
+        let first = try mcli(["reject", String(a.id), "--note", "not today"], db: tmp.dbPath)
+        #expect(first.status == 0)
+        #expect(first.stdout.contains("rejected"))
+        let second = try mcli(["approve", String(a.id)], db: tmp.dbPath)
+        #expect(second.status == 2)
+        #expect(second.stderr.contains("already decided (rejected)"))
+        #expect(try db.approval(a.id).note == "not today")
+    }
+}

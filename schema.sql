@@ -1,0 +1,129 @@
+-- The full current schema of m.db: what `sqlite3 m.db .schema` shows after every
+-- migration in migrations/ (a test keeps the two identical). Read-only reference:
+-- M creates and upgrades databases from migrations/, never from this file.
+CREATE TABLE schema_migrations (
+    version     INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL,
+    applied_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TABLE workers (
+    id              TEXT PRIMARY KEY,                 -- 'host:pid:random'
+    hostname        TEXT NOT NULL,
+    pid             INTEGER NOT NULL,
+    concurrency     INTEGER NOT NULL DEFAULT 1,
+    started_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    heartbeat_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    stopped_at      TEXT,
+    status          TEXT NOT NULL DEFAULT ''          -- free text, like systemd's STATUS=
+);
+CREATE TABLE runs (
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+    title               TEXT NOT NULL DEFAULT '',
+    agent               TEXT NOT NULL DEFAULT 'command'
+                        CHECK (agent IN ('command', 'claude', 'acp', 'openai')),
+    spec                TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(spec)),
+    repo_url            TEXT,
+    repo_ref            TEXT,
+    base_commit         TEXT,
+    workspace           TEXT,
+    sandbox_mode        TEXT NOT NULL DEFAULT 'host_self'
+                        CHECK (sandbox_mode IN ('host_self', 'vm_self')),
+    status              TEXT NOT NULL DEFAULT 'queued'
+                        CHECK (status IN ('queued', 'running', 'waiting_approval',
+                                          'succeeded', 'failed', 'canceled', 'lost')),
+    exit_code           INTEGER,
+    created_at          TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    started_at          TEXT,
+    finished_at         TEXT,
+    worker_id           TEXT,
+    lease_expires_at    TEXT,
+    cancel_requested_at TEXT,
+    last_seq            INTEGER NOT NULL DEFAULT 0 CHECK (last_seq >= 0)
+);
+CREATE INDEX runs_by_status ON runs (status, id);
+CREATE TABLE events (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,       -- global, in commit order, never reused
+    run_id  INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    seq     INTEGER NOT NULL CHECK (seq >= 1),       -- per run: 1, 2, 3 ... without gaps
+    ts      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    type    TEXT NOT NULL,
+    data    TEXT NOT NULL DEFAULT '{}',
+    UNIQUE (run_id, seq)
+);
+CREATE TABLE inputs (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id        INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    text          TEXT NOT NULL DEFAULT '',
+    newline       INTEGER NOT NULL DEFAULT 1 CHECK (newline IN (0, 1)),
+    eof           INTEGER NOT NULL DEFAULT 0 CHECK (eof IN (0, 1)),
+    source        TEXT NOT NULL DEFAULT 'cli',
+    created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    delivered_at  TEXT
+);
+CREATE INDEX inputs_pending ON inputs (run_id, id) WHERE delivered_at IS NULL;
+CREATE TABLE diffs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    base        TEXT,                                 -- the commit the diff is against
+    message     TEXT NOT NULL DEFAULT '',
+    patch       TEXT NOT NULL DEFAULT '',
+    files       TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(files)),
+    additions   INTEGER NOT NULL DEFAULT 0,
+    deletions   INTEGER NOT NULL DEFAULT 0,
+    truncated   INTEGER NOT NULL DEFAULT 0 CHECK (truncated IN (0, 1)),
+    status      TEXT NOT NULL DEFAULT 'proposed'
+                CHECK (status IN ('proposed', 'applied', 'rejected', 'superseded')),
+    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    applied_at  TEXT
+);
+CREATE INDEX diffs_by_run ON diffs (run_id, id);
+CREATE TABLE approvals (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id       INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    kind         TEXT NOT NULL DEFAULT 'ask' CHECK (kind <> ''),
+    title        TEXT NOT NULL DEFAULT '',
+    body         TEXT NOT NULL DEFAULT '',
+    payload      TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(payload)),
+    diff_id      INTEGER REFERENCES diffs (id),
+    status       TEXT NOT NULL DEFAULT 'pending'
+                 CHECK (status IN ('pending', 'approved', 'rejected', 'expired', 'canceled')),
+    created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    expires_at   TEXT,
+    resolved_at  TEXT,
+    resolved_by  TEXT,
+    note         TEXT,
+    always       INTEGER NOT NULL DEFAULT 0 CHECK (always IN (0, 1))
+);
+CREATE INDEX approvals_pending ON approvals (status, id);
+CREATE INDEX approvals_by_run ON approvals (run_id, id);
+CREATE TABLE tokens (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    name          TEXT NOT NULL UNIQUE CHECK (name <> ''),
+    scope         TEXT NOT NULL CHECK (scope IN ('read', 'steer', 'admin')),
+    hash          TEXT NOT NULL UNIQUE,              -- hex SHA-256 of the secret; the secret is never stored
+    created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    last_used_at  TEXT,
+    revoked_at    TEXT
+);
+CREATE TABLE notifiers (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind            TEXT NOT NULL CHECK (kind IN ('webhook', 'ntfy', 'exec', 'webpush', 'apns')),
+    config          TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(config)),
+    after_event_id  INTEGER NOT NULL DEFAULT 0,     -- only events committed after it was added are sent
+    created_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    disabled_at     TEXT
+);
+CREATE TABLE outbox (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    notifier_id      INTEGER NOT NULL REFERENCES notifiers (id) ON DELETE CASCADE,
+    event_id         INTEGER NOT NULL,
+    dedupe_key       TEXT NOT NULL UNIQUE,
+    payload          TEXT NOT NULL DEFAULT '{}',
+    status           TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    last_error       TEXT,
+    created_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    sent_at          TEXT
+);
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
