@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "mexec", targets: ["mexec"]),
         .executable(name: "mweb", targets: ["mweb"]),
         .executable(name: "mcli", targets: ["mcli"]),
+        .executable(name: "mbench", targets: ["mbench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -54,6 +55,15 @@ let package = Package(
                 "mdb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // mbench: M's figures beside baselines measured in the same run (not part of the tests).
+        .executableTarget(
+            name: "mbench",
+            dependencies: [
+                "mdb",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Test support: locating the built executables, temp folders, polling with deadlines.

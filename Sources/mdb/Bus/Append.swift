@@ -10,10 +10,12 @@ extension MDatabase {
                        durability: Durability = .normal) throws -> [Event] {
         guard !events.isEmpty else { return [] }
         return try write(durability) { db in
-            let (status, owner) = try MDatabase.lockRun(db, runId)
+            let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT status, worker_id, last_seq FROM runs WHERE id = ?"),
+                                       arguments: [runId])
+            guard let row, let status = RunStatus(rawValue: row[0]) else { throw MDBError.runNotFound(runId) }
             if status.isFinished { throw MDBError.runFinished(id: runId, status: status.rawValue) }
-            if let workerId, owner != workerId { throw MDBError.leaseLost(runId: runId, workerId: workerId) }
-            return try MDatabase.appendEvents(db, runId: runId, events)
+            if let workerId, row[1] != workerId { throw MDBError.leaseLost(runId: runId, workerId: workerId) }
+            return try MDatabase.appendEvents(db, runId: runId, events, lastSeq: row[2])
         }
     }
 
@@ -27,10 +29,10 @@ extension MDatabase {
 
     /// Inserts events after the run's `last_seq` and advances it. Must run
     /// inside a write transaction that already knows the run exists.
-    static func appendEvents(_ db: Database, runId: Int64, _ events: [NewEvent]) throws -> [Event] {
+    static func appendEvents(_ db: Database, runId: Int64, _ events: [NewEvent], lastSeq known: Int64? = nil) throws -> [Event] {
         guard !events.isEmpty else { return [] }
-        let lastSeq = try Int64.fetchOne(db.cachedStatement(sql: "SELECT last_seq FROM runs WHERE id = ?"),
-                                         arguments: [runId]) ?? 0
+        let lastSeq = try known ?? Int64.fetchOne(db.cachedStatement(sql: "SELECT last_seq FROM runs WHERE id = ?"),
+                                                  arguments: [runId]) ?? 0
         let insert = try db.cachedStatement(
             sql: "INSERT INTO events (run_id, seq, ts, type, data) VALUES (?, ?, ?, ?, ?)")
         let now = Timestamp.now()

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+
+/// `mbench`: measures M's bus side by side with its physical floor and prints one table.
+@main
+struct MBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mbench",
+        abstract: "Benchmark M against baselines measured in the same run.",
+        discussion: "Every figure is printed next to a baseline from the same run, and as a ratio.")
+
+    @Option(help: "Scenarios to run (comma-separated): append.")
+    var only: String = "append"
+
+    @Flag(help: "A quick run (well under a minute) instead of the full one.")
+    var quick = false
+
+    @Flag(help: "Print the results as JSON for tracking over time.")
+    var json = false
+
+    func run() async throws {
+        let wanted = Set(only.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+        var rows: [BenchRow] = []
+        if wanted.contains("append") {
+            rows += try AppendBenchmark(eventsPerBatchSize: quick ? 20_000 : 100_000).run()
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(BenchReport(machine: Machine.describe(), rows: rows)), as: UTF8.self))
+        } else {
+            print("machine: \(Machine.describe())")
+            print(BenchRow.table(rows))
+        }
+    }
+}
+
+/// One line of the results table: M's figure beside its baseline.
+struct BenchRow: Encodable {
+    var scenario: String
+    var metric: String
+    var m: Double
+    var baseline: Double?
+    var baselineName: String?
+    var unit: String
+
+    /// M's figure divided by the baseline's.
+    var ratio: Double? { baseline.map { $0 == 0 ? 0 : m / $0 } }
+
+    enum CodingKeys: String, CodingKey { case scenario, metric, m, baseline, baselineName = "baseline_name", unit, ratio }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(scenario, forKey: .scenario)
+        try c.encode(metric, forKey: .metric)
+        try c.encode(m, forKey: .m)
+        try c.encodeIfPresent(baseline, forKey: .baseline)
+        try c.encodeIfPresent(baselineName, forKey: .baselineName)
+        try c.encode(unit, forKey: .unit)
+        try c.encodeIfPresent(ratio, forKey: .ratio)
+    }
+
+    /// Renders rows as a Markdown table.
+    static func table(_ rows: [BenchRow]) -> String {
+        func fmt(_ v: Double) -> String {
+            v >= 100 ? String(format: "%.0f", v) : v >= 10 ? String(format: "%.1f", v) : String(format: "%.2f", v)
+        }
+        var out = "| scenario | metric | M | baseline (same run) | ratio |\n|---|---|---:|---|---:|\n"
+        for r in rows {
+            let base = r.baseline.map { "\(fmt($0)) \(r.unit) (\(r.baselineName ?? ""))" } ?? "—"
+            let ratio = r.ratio.map { String(format: "%.2f×", $0) } ?? "—"
+            out += "| \(r.scenario) | \(r.metric) | \(fmt(r.m)) \(r.unit) | \(base) | \(ratio) |\n"
+        }
+        return out
+    }
+}
+
+/// The whole result, for `--json`.
+struct BenchReport: Encodable {
+    var machine: String
+    var rows: [BenchRow]
+}
+
+/// A short description of the machine the figures come from.
+enum Machine {
+    static func describe() -> String {
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }?
+            .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+        return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB"
+    }
+}
