@@ -53,6 +53,9 @@ struct AppendBenchmark {
         return Double(count) / seconds(since: start)
     }
 
+    /// The ingest floor: `count` output rows inserted 256 per transaction by a bare prepared statement.
+    func rawLinesPerSecond(count: Int) throws -> Double { try measureRawInsert(batch: 256, count: count) }
+
     private func measureRawInsert(batch: Int, count: Int) throws -> Double {
         let (path, db, runId) = try freshDatabase()
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }

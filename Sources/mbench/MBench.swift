@@ -7,23 +7,55 @@ struct MBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mbench",
         abstract: "Benchmark M against baselines measured in the same run.",
-        discussion: "Every figure is printed next to a baseline from the same run, and as a ratio.")
+        discussion: "Every figure is printed next to a baseline from the same run, and as a ratio.",
+        subcommands: [RunBench.self, AgentCommand.self, AskerCommand.self],
+        defaultSubcommand: RunBench.self)
+}
 
-    @Option(help: "Scenarios to run (comma-separated): append.")
-    var only: String = "append"
+/// The benchmark itself: runs the chosen scenarios and prints the table.
+struct RunBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the scenarios (the default).")
 
-    @Flag(help: "A quick run (well under a minute) instead of the full one.")
+    static let allScenarios = ["append", "ingest", "latency", "latency-light", "replay", "idle", "approval", "fanout"]
+
+    @Option(help: "Scenarios to run, comma-separated (default: all): \(RunBench.allScenarios.joined(separator: ", ")).")
+    var only: String?
+
+    @Flag(help: "A quick run (about a minute) instead of the full one (a few minutes).")
     var quick = false
 
     @Flag(help: "Print the results as JSON for tracking over time.")
     var json = false
 
     func run() async throws {
-        let wanted = Set(only.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
-        var rows: [BenchRow] = []
-        if wanted.contains("append") {
-            rows += try AppendBenchmark(eventsPerBatchSize: quick ? 20_000 : 100_000).run()
+        let wanted = only.map { Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) }
+            ?? Set(RunBench.allScenarios)
+        if let unknown = wanted.subtracting(RunBench.allScenarios).first {
+            throw ValidationError("unknown scenario '\(unknown)'; choose from \(RunBench.allScenarios.joined(separator: ", "))")
         }
+        let scenarios = Scenarios(quick: quick)
+        var rows: [BenchRow] = []
+        func step(_ name: String, _ body: () async throws -> [BenchRow]) async {
+            guard wanted.contains(name) else { return }
+            FileHandle.standardError.write(Data("mbench: \(name)…\n".utf8))
+            do { rows += try await body() } catch {
+                FileHandle.standardError.write(Data("mbench: \(name) failed: \(error)\n".utf8))
+                rows.append(BenchRow(scenario: name, metric: "FAILED: \(error)", m: .nan, baseline: nil, baselineName: nil, unit: ""))
+            }
+        }
+        await step("append") { try AppendBenchmark(eventsPerBatchSize: quick ? 20_000 : 100_000).run() }
+        await step("ingest") { try await scenarios.ingest() }
+        await step("latency-light") {
+            try await scenarios.latency(runs: 1, clientsPerRun: 1, seconds: quick ? 5 : 20, label: "1 run × 200 lines/s, 1 client,")
+        }
+        await step("latency") {
+            try await scenarios.latency(runs: quick ? 10 : 50, clientsPerRun: 4, seconds: quick ? 5 : 20,
+                                        label: quick ? "10 runs × 200 lines/s, 40 clients," : "50 runs × 200 lines/s, 200 clients,")
+        }
+        await step("replay") { try await scenarios.replay() }
+        await step("idle") { try await scenarios.idle() }
+        await step("approval") { try await scenarios.approvalRoundTrip() }
+        await step("fanout") { try await scenarios.fanOut() }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

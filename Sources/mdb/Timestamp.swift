@@ -15,6 +15,31 @@ public enum Timestamp {
         return format(seconds: ts.tv_sec, milliseconds: Int(ts.tv_nsec / 1_000_000))
     }
 
+    /// Parses a database timestamp (`2026-11-25T17:24:22.123Z`) into Unix seconds; nil if it is not one.
+    public static func parse(_ text: String) -> Double? {
+        let b = Array(text.utf8)
+        guard b.count == 24, b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A, b[19] == 0x2E,
+              b[23] == 0x5A else { return nil }
+        func num(_ from: Int, _ to: Int) -> Int32? {
+            var v: Int32 = 0
+            for i in from..<to {
+                guard b[i] >= 0x30, b[i] <= 0x39 else { return nil }
+                v = v * 10 + Int32(b[i] - 0x30)
+            }
+            return v
+        }
+        guard let year = num(0, 4), let month = num(5, 7), let day = num(8, 10), let hour = num(11, 13),
+              let minute = num(14, 16), let second = num(17, 19), let ms = num(20, 23) else { return nil }
+        var parts = tm()
+        parts.tm_year = year - 1900
+        parts.tm_mon = month - 1
+        parts.tm_mday = day
+        parts.tm_hour = hour
+        parts.tm_min = minute
+        parts.tm_sec = second
+        return Double(timegm(&parts)) + Double(ms) / 1000
+    }
+
     /// Formats a Unix time (seconds + milliseconds) in the database's format.
     public static func format(seconds: Int, milliseconds: Int) -> String {
         var t = time_t(seconds)

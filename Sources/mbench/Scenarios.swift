@@ -1,0 +1,338 @@
+import Foundation
+import Histogram
+import mdb
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A latency histogram in microseconds, safe to record into from many tasks.
+final class LatencyRecorder: @unchecked Sendable {
+    private var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+    private let lock = NSLock()
+
+    /// Records one latency in nanoseconds.
+    func record(nanos: Int64) {
+        lock.lock(); defer { lock.unlock() }
+        _ = histogram.record(UInt64(max(0, nanos) / 1000))
+    }
+
+    /// Percentile in milliseconds.
+    func ms(_ p: Double) -> Double { lock.lock(); defer { lock.unlock() }; return Double(histogram.valueAtPercentile(p)) / 1000 }
+    var maxMs: Double { lock.lock(); defer { lock.unlock() }; return Double(histogram.max) / 1000 }
+    var count: UInt64 { lock.lock(); defer { lock.unlock() }; return histogram.totalCount }
+}
+
+/// Finds every `t=<digits>` stamp in a raw frame (no JSON parse on the hot path).
+func frameStamps(_ frame: String) -> [UInt64] {
+    var result: [UInt64] = []
+    let bytes = Array(frame.utf8)
+    var i = 0
+    while i + 2 < bytes.count {
+        if bytes[i] == UInt8(ascii: "t"), bytes[i + 1] == UInt8(ascii: "="), i == 0 || !(bytes[i - 1] >= 0x61 && bytes[i - 1] <= 0x7A) {
+            var j = i + 2, v: UInt64 = 0
+            while j < bytes.count, bytes[j] >= 0x30, bytes[j] <= 0x39 { v = v * 10 + UInt64(bytes[j] - 0x30); j += 1 }
+            if j > i + 2 { result.append(v) }
+            i = j
+        } else {
+            i += 1
+        }
+    }
+    return result
+}
+
+/// Whether a raw wire frame is the run's last event.
+func isFinished(_ frame: String) -> Bool { frame.contains("\"type\":\"run.finished\"") }
+
+/// The scenarios of issue 5, each against a fresh cluster.
+struct Scenarios {
+    let quick: Bool
+    var mbenchPath: String { URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path }
+
+    /// Waits until every run in `ids` has finished (polling the database read-only).
+    func waitFinished(_ cluster: Cluster, _ ids: [Int64], timeout: Double) throws {
+        let db = try MDatabase(path: cluster.dbPath, migrate: false)
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try ids.allSatisfy({ try db.run($0).status.isFinished }) { return }
+            usleep(20_000)
+        }
+        throw Cluster.SetupError(description: "runs \(ids) did not finish within \(timeout) s")
+    }
+
+    // MARK: ingest
+
+    /// A run printing lines as fast as it can: lines/s stored, beside raw batched INSERTs.
+    func ingest() async throws -> [BenchRow] {
+        let lines = quick ? 200_000 : 1_000_000
+        let cluster = try Cluster()
+        defer { cluster.stop() }
+        try cluster.start(concurrency: 1)
+        let api = Api(baseURL: cluster.baseURL, token: cluster.token)
+        let id = try await api.createRun(command: "'\(mbenchPath)' agent --rate 0 --count \(lines)")
+        try waitFinished(cluster, [id], timeout: 600)
+        let db = try MDatabase(path: cluster.dbPath, migrate: false)
+        // Count what was stored, from the events themselves (every line exactly once).
+        var first: String?, last = "", stored = 0, after: Int64 = 0
+        while true {
+            let page = try db.events(runId: id, afterSeq: after)
+            if page.isEmpty { break }
+            for event in page where event.type == EventType.output {
+                first = first ?? event.ts
+                last = event.ts
+                stored += event.dataValue["text"]?.stringValue?.utf8.filter { $0 == 0x0A }.count ?? 0
+            }
+            after = page.last!.seq
+        }
+        guard stored == lines else { throw Cluster.SetupError(description: "stored \(stored) lines of \(lines)") }
+        let seconds = max(0.001, (Timestamp.parse(last) ?? 0) - (Timestamp.parse(first ?? last) ?? 0))
+        let m = Double(lines) / seconds
+        let raw = try AppendBenchmark(eventsPerBatchSize: lines).rawLinesPerSecond(count: lines)
+        return [BenchRow(scenario: "ingest", metric: "lines/s stored (\(lines) lines)", m: m, baseline: raw,
+                         baselineName: "raw batched INSERTs, 256/tx", unit: "lines/s")]
+    }
+
+    // MARK: latency
+
+    /// Agent stdout → WebSocket frame under load, beside the same lines over a direct pipe.
+    func latency(runs: Int, clientsPerRun: Int, seconds: Double, label: String) async throws -> [BenchRow] {
+        let rate = 200.0
+        let count = Int(rate * seconds)
+        let cluster = try Cluster()
+        defer { cluster.stop() }
+        try cluster.start(concurrency: runs)
+        let api = Api(baseURL: cluster.baseURL, token: cluster.token)
+        let recorder = LatencyRecorder()
+        let command = "'\(mbenchPath)' agent --rate \(Int(rate)) --count \(count) --delay 2"
+        var ids: [Int64] = []
+        for i in 0..<runs { ids.append(try await api.createRun(command: command, title: "latency \(i)")) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for id in ids {
+                for _ in 0..<clientsPerRun {
+                    group.addTask {
+                        try await api.stream(runId: id) { frame in
+                            let now = wallNanos()
+                            for stamp in frameStamps(frame) { recorder.record(nanos: Int64(now) - Int64(stamp)) }
+                            return !isFinished(frame)
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let expected = UInt64(runs * clientsPerRun * count)
+        guard recorder.count == expected else {
+            throw Cluster.SetupError(description: "clients received \(recorder.count) stamped lines, expected \(expected)")
+        }
+        let pipe = try pipeBaseline(runs: runs, rate: rate, count: count)
+        return [
+            ("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("max", 100.0),
+        ].map { name, p in
+            BenchRow(scenario: "latency", metric: "\(label) \(name)", m: p == 100 ? recorder.maxMs : recorder.ms(p),
+                     baseline: p == 100 ? pipe.maxMs : pipe.ms(p), baselineName: "direct pipe", unit: "ms")
+        }
+    }
+
+    /// The same agents writing to pipes read directly by this process.
+    func pipeBaseline(runs: Int, rate: Double, count: Int) throws -> LatencyRecorder {
+        let recorder = LatencyRecorder()
+        var processes: [(Process, Pipe)] = []
+        for _ in 0..<runs {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: mbenchPath)
+            p.arguments = ["agent", "--rate", String(Int(rate)), "--count", String(count), "--delay", "0.5"]
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            try p.run()
+            processes.append((p, pipe))
+        }
+        let group = DispatchGroup()
+        for (_, pipe) in processes {
+            group.enter()
+            Thread.detachNewThread {
+                let fd = pipe.fileHandleForReading.fileDescriptor
+                var buffer = [UInt8](repeating: 0, count: 65536)
+                var carry = ""
+                while true {
+                    let n = read(fd, &buffer, buffer.count)
+                    if n <= 0 { break }
+                    let now = wallNanos()
+                    carry += String(decoding: buffer[0..<n], as: UTF8.self)
+                    if let lastNewline = carry.lastIndex(of: "\n") {
+                        for stamp in stamps(in: carry[...lastNewline]) { recorder.record(nanos: Int64(now) - Int64(stamp)) }
+                        carry = String(carry[carry.index(after: lastNewline)...])
+                    }
+                }
+                group.leave()
+            }
+        }
+        group.wait()
+        for (p, _) in processes { p.waitUntilExit() }
+        return recorder
+    }
+
+    // MARK: replay
+
+    /// A client connecting with after=0 to a long finished run: events/s and mweb's memory.
+    func replay() async throws -> [BenchRow] {
+        let total = quick ? 200_000 : 1_000_000
+        let cluster = try Cluster()
+        defer { cluster.stop() }
+        try cluster.start(concurrency: 1)
+        let db = try MDatabase(path: cluster.dbPath)
+        let run = try db.createRun(NewRun(title: "replay", spec: RunSpec(command: "true")))
+        _ = try db.claimNextRun(workerId: "mbench")
+        var i = 1
+        while i < total - 1 {
+            let n = min(1000, total - 1 - i)
+            try db.append(runId: run.id, (0..<n).map {
+                NewEvent(EventType.output, .object([("stream", "stdout"), ("text", .string(AppendBenchmark.line(i + $0)))]))
+            })
+            i += n
+        }
+        try db.finishRun(runId: run.id, status: .succeeded, exitCode: 0)
+        let lastSeq = try db.run(run.id).lastSeq
+        let webPid = cluster.web!.processIdentifier
+        let rssBefore = ProcStats.memoryKiB(pid: webPid)
+        let peak = LockedCounter()
+        let sampling = Task.detached {
+            while !Task.isCancelled {
+                peak.max(ProcStats.memoryKiB(pid: webPid))
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        let api = Api(baseURL: cluster.baseURL, token: cluster.token)
+        let received = LockedCounter()
+        let start = DispatchTime.now().uptimeNanoseconds
+        try await api.stream(runId: run.id) { frame in
+            received.add(1)
+            return !isFinished(frame)
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        sampling.cancel()
+        guard received.value == Int(lastSeq) else {
+            throw Cluster.SetupError(description: "replay delivered \(received.value) of \(lastSeq) events")
+        }
+        let sqliteRate = try sqliteReadRate(path: cluster.dbPath, runId: run.id, count: Int(lastSeq))
+        return [
+            BenchRow(scenario: "replay", metric: "events/s received (\(lastSeq) events, after=0)", m: Double(lastSeq) / seconds,
+                     baseline: sqliteRate, baselineName: "sqlite3 reading the rows", unit: "ev/s"),
+            BenchRow(scenario: "replay", metric: "mweb peak RSS during replay", m: Double(peak.value) / 1024,
+                     baseline: Double(rssBefore) / 1024, baselineName: "mweb RSS before", unit: "MiB"),
+        ]
+    }
+
+    /// Rows/s of the `sqlite3` shell selecting the same rows (to /dev/null).
+    func sqliteReadRate(path: String, runId: Int64, count: Int) throws -> Double {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        p.arguments = ["-readonly", path, "SELECT id, run_id, seq, ts, type, data FROM events WHERE run_id = \(runId) ORDER BY seq"]
+        p.standardOutput = FileHandle.nullDevice
+        let start = DispatchTime.now().uptimeNanoseconds
+        try p.run()
+        p.waitUntilExit()
+        return Double(count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+
+    // MARK: idle
+
+    /// CPU of mweb + mexec while nothing happens.
+    func idle() async throws -> [BenchRow] {
+        let seconds = quick ? 10.0 : 60.0
+        let cluster = try Cluster()
+        defer { cluster.stop() }
+        try cluster.start(concurrency: 4)
+        try await Task.sleep(for: .seconds(2))  // let start-up work settle before measuring
+        let pids = [cluster.web!.processIdentifier, cluster.exec!.processIdentifier]
+        let before = pids.map(ProcStats.cpuSeconds)
+        let start = DispatchTime.now().uptimeNanoseconds
+        try await Task.sleep(for: .seconds(seconds))
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let after = pids.map(ProcStats.cpuSeconds)
+        let web = (after[0] - before[0]) / elapsed * 100, exec = (after[1] - before[1]) / elapsed * 100
+        return [
+            BenchRow(scenario: "idle", metric: "CPU of mweb + mexec (\(Int(seconds)) s)", m: web + exec, baseline: nil, baselineName: nil, unit: "% of a core"),
+            BenchRow(scenario: "idle", metric: "  of which mweb", m: web, baseline: nil, baselineName: nil, unit: "% of a core"),
+            BenchRow(scenario: "idle", metric: "  of which mexec", m: exec, baseline: nil, baselineName: nil, unit: "% of a core"),
+        ]
+    }
+
+    // MARK: approval round trip
+
+    /// Decision over HTTP → `mcli ask` returns in the agent.
+    func approvalRoundTrip() async throws -> [BenchRow] {
+        let count = quick ? 30 : 200
+        let cluster = try Cluster()
+        defer { cluster.stop() }
+        try cluster.start(concurrency: 1)
+        let api = Api(baseURL: cluster.baseURL, token: cluster.token)
+        let id = try await api.createRun(command: "'\(mbenchPath)' asker --count \(count) --delay 1")
+        let recorder = LatencyRecorder()
+        let decidedAt = LockedCounter()
+        try await api.stream(runId: id) { frame in
+            if frame.contains("\"type\":\"approval.requested\""),
+               let event = try? JSONValue.parse(frame), let aid = event["data"]?["approval_id"]?.intValue {
+                decidedAt.set(Int(wallNanos()))
+                _ = try? await api.post("/approvals/\(aid)", ["decision": "approve"])
+            } else if frame.contains("\"type\":\"output\"") {
+                for stamp in frameStamps(frame) { recorder.record(nanos: Int64(stamp) - Int64(decidedAt.value)) }
+            }
+            return !isFinished(frame)
+        }
+        guard recorder.count == UInt64(count) else {
+            throw Cluster.SetupError(description: "\(recorder.count) of \(count) approvals came back")
+        }
+        return [("p50", 50.0), ("p99", 99.0), ("max", 100.0)].map { name, p in
+            BenchRow(scenario: "approval", metric: "HTTP decision → mcli ask returns, \(name)",
+                     m: p == 100 ? recorder.maxMs : recorder.ms(p), baseline: nil, baselineName: nil, unit: "ms")
+        }
+    }
+
+    // MARK: fan-out
+
+    /// Memory of mweb per idle WebSocket client.
+    func fanOut() async throws -> [BenchRow] {
+        let clients = quick ? 300 : 1000
+        let cluster = try Cluster()
+        defer { cluster.stop() }
+        try cluster.start(concurrency: 1)
+        let api = Api(baseURL: cluster.baseURL, token: cluster.token)
+        let webPid = cluster.web!.processIdentifier
+        // Warm up: one client first, so that one-time allocations do not count per client.
+        let connected = LockedCounter()
+        let release = LockedCounter()
+        let total = clients + 1
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await api.stream(runId: nil, onConnect: { connected.add(1) }) { _ in release.value == 0 } }
+            while connected.value < 1 { try await Task.sleep(for: .milliseconds(10)) }
+            try await Task.sleep(for: .milliseconds(500))
+            let before = ProcStats.memoryKiB(pid: webPid)
+            for _ in 0..<clients {
+                group.addTask { try await api.stream(runId: nil, onConnect: { connected.add(1) }) { _ in release.value == 0 } }
+            }
+            let deadline = Date().addingTimeInterval(60)
+            while connected.value < total && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            guard connected.value == total else {
+                throw Cluster.SetupError(description: "only \(connected.value - 1) of \(clients) clients connected")
+            }
+            try await Task.sleep(for: .seconds(1))
+            let after = ProcStats.memoryKiB(pid: webPid)
+            release.set(1)
+            // A run makes every client receive one frame, so each handler sees `release` and returns.
+            _ = try await api.createRun(command: "true")
+            try await group.waitForAll()
+            let perClient = Double(after - before) / Double(clients)
+            return [BenchRow(scenario: "fan-out", metric: "mweb RSS per idle WebSocket client (\(clients))", m: perClient,
+                             baseline: Double(before), baselineName: "mweb RSS before, KiB", unit: "KiB")]
+        }
+    }
+}
+
+/// An integer shared across tasks.
+final class LockedCounter: @unchecked Sendable {
+    private var v = 0
+    private let lock = NSLock()
+    var value: Int { lock.lock(); defer { lock.unlock() }; return v }
+    func add(_ n: Int) { lock.lock(); v += n; lock.unlock() }
+    func set(_ n: Int) { lock.lock(); v = n; lock.unlock() }
+    func max(_ n: Int) { lock.lock(); v = Swift.max(v, n); lock.unlock() }
+}
