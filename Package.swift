@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // The database is the bus: schema, migrations, records and every SQL statement.
@@ -25,6 +26,8 @@ let package = Package(
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
             resources: [.embedInCode("migrations")]
         ),
+        // Diffs of a run's workspace against its last approved point, approve/reject, apply to a target; drives `git`.
+        .target(name: "mgit", dependencies: [.product(name: "Subprocess", package: "swift-subprocess")]),
         // libsystemd's sd_notify, for Type=notify units and the watchdog.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd"),
         .executableTarget(
@@ -62,5 +65,6 @@ let package = Package(
         .executableTarget(name: "mstress", dependencies: ["mdb"], path: "Tests/mstress"),
         .testTarget(name: "mdbTests", dependencies: ["mdb", "MTestSupport"]),
         .testTarget(name: "mcliTests", dependencies: ["mdb", "MTestSupport"]),
+        .testTarget(name: "mgitTests", dependencies: ["mgit", "MTestSupport"]),
     ]
 )
