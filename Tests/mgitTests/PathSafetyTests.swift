@@ -87,6 +87,20 @@ import mgit
         #expect(try fx.git(origin, "status", "--porcelain").isEmpty)
     }
 
+    @Test func textThatLooksLikeAnOptionStaysText() async throws {
+        let fx = GitFixture()
+        let ws = try fx.cloneWorkspace(of: try fx.makeOrigin())
+        let baseline = try await Baseline.start(workspace: ws, historyGitDir: fx.root + "/run/baseline.git")
+        try fx.write(ws + "/--output=" + fx.root + "/pwned", "a file with a hostile name\n")
+        try fx.write(ws + "/-rf", "another\n")
+        let diff = try await baseline.diff()
+        #expect(Set(diff.files.map(\.path)) == ["--output=" + fx.root + "/pwned", "-rf"])
+        let approved = try await baseline.approve(diff, approver: approver, message: "--amend\n-m evil")
+        #expect(try fx.git(ws, "log", "-1", "--format=%B", approved.commit.hex).hasPrefix("--amend\n-m evil\n"))
+        #expect(!fx.exists(fx.root + "/pwned"))
+        #expect(throws: GitError.self) { try GitIdentity(name: "Eve\nInjected: header", email: "eve@example.com") }
+    }
+
     @Test func safePathRules() throws {
         for good in ["a.txt", "dir/b.txt", "weird name/with spaces", "..hidden", "a/.gitignore"] {
             #expect(throws: Never.self) { try SafePath.check(good) }
