@@ -1,0 +1,181 @@
+import Foundation
+import Subprocess
+
+/// One repository as M drives it: an explicit git dir and work tree, a fixed environment, no hooks.
+///
+/// Every call names `--git-dir` and `--work-tree` so git never discovers a repository on its own
+/// (a workspace nested in another checkout must not be diffed against the outer one). Paths are
+/// absolute (they start with `/`, so none can be read as an option), object ids are checked hex,
+/// refs are M's own constants, and messages go in on stdin: nothing a user or an agent typed can
+/// become a git option.
+struct Git: Sendable {
+    /// The repository's git dir (`<workspace>/.git`, or a private `baseline.git` outside the workspace).
+    let gitDir: String
+    /// The checkout the git dir describes.
+    let workTree: String
+
+    /// What a finished git call printed.
+    struct Output: Sendable {
+        var status: Int32
+        var stdout: [UInt8]
+        var stderr: String
+        var text: String { String(decoding: stdout, as: UTF8.self) }
+        var trimmed: String { text.trimmingCharacters(in: .whitespacesAndNewlines) }
+    }
+
+    /// Settings on every call. A workspace's own `.git/config` is the agent's to write, so the
+    /// settings that would run a program or change how output is shaped are pinned here.
+    static let pinnedConfig: [String] = [
+        "-c", "core.hooksPath=/dev/null",
+        "-c", "core.fsmonitor=false",
+        "-c", "core.pager=cat",
+        "-c", "color.ui=false",
+        "-c", "gc.auto=0",
+        "-c", "core.autocrlf=false",
+        "-c", "diff.renames=true",
+        "-c", "advice.detachedHead=false",
+    ]
+
+    /// The only environment git sees: no system or global config, no prompts, C locale.
+    static func environment(identity: GitIdentity?, indexFile: String?) -> Environment {
+        var env: [Environment.Key: String] = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": "/dev/null",
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_OPTIONAL_LOCKS": "0",
+            "LC_ALL": "C",
+        ]
+        let who = identity ?? GitIdentity.system
+        env["GIT_AUTHOR_NAME"] = who.name
+        env["GIT_AUTHOR_EMAIL"] = who.email
+        env["GIT_COMMITTER_NAME"] = who.name
+        env["GIT_COMMITTER_EMAIL"] = who.email
+        if let indexFile { env["GIT_INDEX_FILE"] = indexFile }
+        return .custom(env)
+    }
+
+    /// Runs git and returns its output whatever the exit status.
+    /// `scoped: false` leaves out `--git-dir`/`--work-tree`, for `init` only.
+    func call(_ arguments: [String], identity: GitIdentity? = nil, indexFile: String? = nil,
+              stdin: [UInt8]? = nil, scoped: Bool = true) async throws -> Output {
+        // `-C` makes `.` in pathspecs mean the work tree whatever the caller's directory is.
+        let scope = scoped ? ["-C", workTree, "--git-dir=\(gitDir)", "--work-tree=\(workTree)"] : ["-C", workTree]
+        let args = Self.pinnedConfig + scope + arguments
+        let env = Self.environment(identity: identity, indexFile: indexFile)
+        do {
+            let result = try await Subprocess.run(
+                .name("git"), arguments: Arguments(args), environment: env,
+                input: .array(stdin ?? []), output: .bytes(limit: Self.outputLimitBytes),
+                error: .string(limit: Self.errorLimitBytes))
+            return Output(status: result.terminationStatus.exitCode,
+                          stdout: result.standardOutput, stderr: result.standardError)
+        } catch let error as GitError {
+            throw error
+        } catch {
+            throw GitError.gitUnavailable(detail: "\(error)")
+        }
+    }
+
+    /// Runs git and throws `commandFailed` unless it exits 0.
+    @discardableResult
+    func run(_ arguments: [String], identity: GitIdentity? = nil, indexFile: String? = nil,
+             stdin: [UInt8]? = nil, scoped: Bool = true) async throws -> Output {
+        let out = try await call(arguments, identity: identity, indexFile: indexFile, stdin: stdin, scoped: scoped)
+        guard out.status == 0 else {
+            throw GitError.commandFailed(command: arguments.first ?? "git", status: out.status,
+                                         stderr: out.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        return out
+    }
+
+    /// Runs git and keeps at most `capBytes` of its stdout, while reading (and counting) the rest so
+    /// git never blocks on a full pipe. Returns the kept bytes and the full size.
+    func capped(_ arguments: [String], capBytes: Int) async throws -> (kept: [UInt8], totalBytes: Int) {
+        let args = Self.pinnedConfig + ["-C", workTree, "--git-dir=\(gitDir)", "--work-tree=\(workTree)"] + arguments
+        do {
+            let result = try await Subprocess.run(
+                .name("git"), arguments: Arguments(args), environment: Self.environment(identity: nil, indexFile: nil),
+                input: .none, output: .sequence, error: .string(limit: Self.errorLimitBytes)
+            ) { execution in
+                var kept: [UInt8] = []
+                var total = 0
+                for try await buffer in execution.standardOutput {
+                    let room = capBytes - kept.count
+                    if room > 0 {
+                        buffer.withUnsafeBytes { raw in kept.append(contentsOf: raw.prefix(room)) }
+                    }
+                    total += buffer.count
+                }
+                return (kept, total)
+            }
+            let status = result.terminationStatus.exitCode
+            guard status == 0 else {
+                throw GitError.commandFailed(command: arguments.first ?? "git", status: status,
+                                             stderr: (result.standardError).trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+            return result.closureResult
+        } catch let error as GitError {
+            throw error
+        } catch {
+            throw GitError.gitUnavailable(detail: "\(error)")
+        }
+    }
+
+    /// Resolves a ref or revision M itself named to a commit id, or nil when it does not exist.
+    func commit(_ revision: String) async throws -> ObjectID? {
+        let out = try await call(["rev-parse", "--verify", "--quiet", "--end-of-options", "\(revision)^{commit}"])
+        guard out.status == 0 else { return nil }
+        return ObjectID(out.trimmed)
+    }
+
+    /// The tree id of a commit.
+    func tree(of commit: ObjectID) async throws -> ObjectID {
+        let out = try await run(["rev-parse", "--verify", "--end-of-options", "\(commit.hex)^{tree}"])
+        guard let id = ObjectID(out.trimmed) else { throw GitError.unexpectedOutput(command: "rev-parse", output: out.trimmed) }
+        return id
+    }
+
+    /// Writes a commit object for `tree` with `parents`; the message goes in on stdin.
+    func commitTree(_ tree: ObjectID, parents: [ObjectID], message: String, identity: GitIdentity) async throws -> ObjectID {
+        var args = ["commit-tree", tree.hex]
+        for parent in parents { args += ["-p", parent.hex] }
+        let out = try await run(args, identity: identity, stdin: Array(message.utf8))
+        guard let id = ObjectID(out.trimmed) else { throw GitError.unexpectedOutput(command: "commit-tree", output: out.trimmed) }
+        return id
+    }
+
+    /// Moves `ref` to `new` only if it still points at `old` (nil: only if it does not exist yet).
+    func updateRef(_ ref: String, to new: ObjectID, expecting old: ObjectID?) async throws {
+        let oldValue = old?.hex ?? String(repeating: "0", count: new.hex.count)
+        let out = try await call(["update-ref", "-m", "M", ref, new.hex, oldValue])
+        guard out.status == 0 else { throw GitError.refMoved(ref: ref, detail: out.stderr.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    /// Captures the work tree as a tree object, untracked files included and ignored ones left out,
+    /// through a temporary index seeded from `base` so the repository's own index is never touched.
+    func snapshotTree(from base: ObjectID?) async throws -> ObjectID {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let index = scratch.path + "/index"
+        if let base { try await run(["read-tree", base.hex], indexFile: index) }
+        try await run(["add", "--all", "--", "."], indexFile: index)
+        let out = try await run(["write-tree"], indexFile: index)
+        guard let id = ObjectID(out.trimmed) else { throw GitError.unexpectedOutput(command: "write-tree", output: out.trimmed) }
+        return id
+    }
+
+    /// Git's output is bounded for everything but patches, which go through `capped`.
+    static let outputLimitBytes = 256 * 1024 * 1024
+    static let errorLimitBytes = 256 * 1024
+}
+
+extension TerminationStatus {
+    /// The exit code, or 128 + the signal number for a killed git.
+    var exitCode: Int32 {
+        switch self {
+        case .exited(let code): return code
+        case .signaled(let signal): return 128 + signal
+        }
+    }
+}
