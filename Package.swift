@@ -27,7 +27,10 @@ let package = Package(
         // The database is the bus: schema, migrations, records and every SQL statement.
         .target(
             name: "mdb",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             resources: [.embedInCode("migrations")]
         ),
         // Diffs of a run's workspace against its last approved point, approve/reject, apply to a target; drives `git`.

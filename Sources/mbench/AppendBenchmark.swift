@@ -110,3 +110,19 @@ struct AppendBenchmark {
         Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 }
+
+/// How long one `ChangeWatch.changed()` check costs (the idle poller's unit of work).
+struct ChangeWatchCost {
+    static func microsecondsPerCheck() throws -> Double {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mbench-cw-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("m.db").path
+        _ = try MDatabase(path: path, create: true)
+        let watch = try ChangeWatch(path: path)
+        let n = 100_000
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<n { _ = try watch.changed() }
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3 / Double(n)
+    }
+}

@@ -16,7 +16,7 @@ struct MBench: AsyncParsableCommand {
 struct RunBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the scenarios (the default).")
 
-    static let allScenarios = ["append", "ingest", "latency", "latency-light", "replay", "idle", "approval", "fanout"]
+    static let allScenarios = ["append", "changewatch", "ingest", "latency", "latency-light", "replay", "idle", "approval", "fanout"]
 
     @Option(help: "Scenarios to run, comma-separated (default: all): \(RunBench.allScenarios.joined(separator: ", ")).")
     var only: String?
@@ -44,6 +44,10 @@ struct RunBench: AsyncParsableCommand {
             }
         }
         await step("append") { try AppendBenchmark(eventsPerBatchSize: quick ? 20_000 : 100_000).run() }
+        await step("changewatch") {
+            [BenchRow(scenario: "changewatch", metric: "one data_version check", m: try ChangeWatchCost.microsecondsPerCheck(),
+                      baseline: nil, baselineName: nil, unit: "µs")]
+        }
         await step("ingest") { try await scenarios.ingest() }
         await step("latency-light") {
             try await scenarios.latency(runs: 1, clientsPerRun: 1, seconds: quick ? 5 : 20, label: "1 run × 200 lines/s, 1 client,")

@@ -26,18 +26,13 @@ struct LogFollower {
     /// Prints events as they come until the run finishes; returns the final run.
     func follow(afterSeq: Int64) async throws -> mdb.Run {
         let watch = try ChangeWatch(path: db.path)
+        _ = try watch.changed()
         var last = afterSeq
         while true {
-            if try watch.changed() {
-                let (seq, finished) = try printAvailable(afterSeq: last)
-                last = seq
-                if finished { return try db.run(runId) }
-                // A run can finish without this reader seeing run.finished only if it was
-                // never started; the row tells.
-                let run = try db.run(runId)
-                if run.status.isFinished && run.lastSeq <= last { return run }
-            }
-            try await Task.sleep(for: .milliseconds(5))
+            let (seq, finished) = try printAvailable(afterSeq: last)
+            last = seq
+            if finished { return try db.run(runId) }
+            _ = try await watch.nextChange(timeout: 1)
         }
     }
 

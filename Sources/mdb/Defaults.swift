@@ -8,8 +8,10 @@ public enum Defaults {
     public static let leaseDurationSeconds: Double = 15
     /// How often a worker renews its runs' leases (a third of the lease).
     public static let heartbeatIntervalMilliseconds: Int = 5_000
-    /// How often a watcher checks `PRAGMA data_version` for new commits.
+    /// How often a watcher checks `PRAGMA data_version` when inotify is unavailable.
     public static let changePollIntervalMicroseconds: Int = 1_000
+    /// With inotify, how long a watcher sleeps at most before checking anyway.
+    public static let changeFallbackPollMilliseconds: Int = 250
     /// Largest page of events one query returns.
     public static let maxEventPageSize: Int = 1_000
     /// Database file name used when neither `--db` nor `M_DB` is given.

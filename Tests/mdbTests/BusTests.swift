@@ -270,3 +270,35 @@ func output(_ text: String) -> NewEvent { NewEvent(EventType.output, ["stream": 
         #expect(try !watch.changed())
     }
 }
+
+@Suite struct ChangeWaitTests {
+    @Test func waitingWakesPromptlyOnACommitFromAnotherProcess() throws {
+        let (tmp, db) = try freshDatabase()
+        let run = try db.createRun(NewRun(spec: RunSpec(command: "x")))
+        let watch = try ChangeWatch(path: tmp.dbPath)
+        _ = try watch.changed()
+        let woke = LockedBox<Double?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let start = Date()
+        DispatchQueue.global().async {
+            if (try? watch.waitForChange(timeout: 20)) == true { woke.set(Date().timeIntervalSince(start)) }
+            done.signal()
+        }
+        // Another process commits: the waiter must wake long before its timeout.
+        usleep(50_000)
+        let r = try Exec.run("mstress", ["append", tmp.dbPath, String(run.id), "1", "1", "w"])
+        #expect(r.status == 0)
+        #expect(done.wait(timeout: .now() + 20) == .success)
+        let elapsed = try #require(woke.get())
+        #expect(elapsed < 5, "woke after \(elapsed) s")
+    }
+
+    @Test func waitingTimesOutWhenNothingHappens() throws {
+        let (tmp, _) = try freshDatabase()
+        let watch = try ChangeWatch(path: tmp.dbPath)
+        _ = try watch.changed()
+        let start = Date()
+        #expect(try !watch.waitForChange(timeout: 0.3))
+        #expect(Date().timeIntervalSince(start) >= 0.29)
+    }
+}

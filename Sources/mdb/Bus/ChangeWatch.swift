@@ -1,25 +1,137 @@
-import GRDB
+import Foundation
+import GRDBSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// A cheap "did anyone commit?" check: `PRAGMA data_version` on a dedicated
-/// connection changes whenever another connection commits. Pollers call
-/// `changed()` often and run real queries only when it says yes.
+/// The cheap "did anyone commit?" check, and an efficient way to wait for one.
+///
+/// `changed()` steps `PRAGMA data_version` on a dedicated read-only connection
+/// (raw SQLite, about a microsecond): the value moves whenever another
+/// connection commits. `waitForChange(timeout:)` sleeps on inotify for writes
+/// to the database's files instead of polling, so an idle process costs
+/// nothing, and wakes within microseconds of a commit. Without inotify (some
+/// network filesystems) it falls back to polling every millisecond.
 public final class ChangeWatch: @unchecked Sendable {
-    private let queue: DatabaseQueue
-    private var lastVersion: Int?
+    private var connection: OpaquePointer?
+    private var statement: OpaquePointer?
+    private var lastVersion: Int64 = -1
+    private var inotifyFD: Int32 = -1
+    private let fileName: String
+    private let queue = DispatchQueue(label: "m.changewatch")
 
-    /// Opens its own read-only connection to the database at `path`.
+    /// Everything that can go wrong watching the database.
+    public enum WatchError: Error, CustomStringConvertible {
+        case cannotOpen(path: String, message: String)
+        case queryFailed(message: String)
+
+        public var description: String {
+            switch self {
+            case .cannotOpen(let path, let message): return "cannot watch \(path) for changes: \(message)"
+            case .queryFailed(let message): return "checking the database for changes failed: \(message)"
+            }
+        }
+    }
+
+    /// Opens its own read-only connection to the database at `path` and, where
+    /// the kernel offers it, an inotify watch on the database's folder.
     public init(path: String) throws {
-        var config = Configuration()
-        config.readonly = true
-        config.busyMode = .timeout(1)
-        queue = try DatabaseQueue(path: path, configuration: config)
+        fileName = (path as NSString).lastPathComponent
+        guard sqlite3_open_v2(path, &connection, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK else {
+            let message = connection.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close(connection)
+            throw WatchError.cannotOpen(path: path, message: message)
+        }
+        sqlite3_busy_timeout(connection, 1000)
+        guard sqlite3_prepare_v2(connection, "PRAGMA data_version", -1, &statement, nil) == SQLITE_OK else {
+            let message = String(cString: sqlite3_errmsg(connection))
+            sqlite3_close(connection)
+            throw WatchError.cannotOpen(path: path, message: message)
+        }
+        let dir = (path as NSString).deletingLastPathComponent
+        let fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        if fd >= 0 {
+            let mask = UInt32(IN_MODIFY) | UInt32(IN_CREATE) | UInt32(IN_MOVED_TO) | UInt32(IN_CLOSE_WRITE)
+            if inotify_add_watch(fd, dir.isEmpty ? "." : dir, mask) >= 0 { inotifyFD = fd } else { close(fd) }
+        }
+    }
+
+    deinit {
+        sqlite3_finalize(statement)
+        sqlite3_close(connection)
+        if inotifyFD >= 0 { close(inotifyFD) }
     }
 
     /// True when something was committed since the last call (and on the first call).
-    /// Not thread-safe: one poller owns a watch.
+    /// Not thread-safe: one owner calls it.
     public func changed() throws -> Bool {
-        let version = try queue.inDatabase { try Int.fetchOne($0, sql: "PRAGMA data_version") ?? 0 }
+        sqlite3_reset(statement)
+        let rc = sqlite3_step(statement)
+        guard rc == SQLITE_ROW else {
+            let message = String(cString: sqlite3_errmsg(connection))
+            sqlite3_reset(statement)
+            throw WatchError.queryFailed(message: message)
+        }
+        let version = sqlite3_column_int64(statement, 0)
+        // End the implicit read transaction at once: a reader that stays open pins the WAL.
+        sqlite3_reset(statement)
         defer { lastVersion = version }
         return version != lastVersion
+    }
+
+    /// Blocks until a commit is seen (true) or `timeout` seconds pass (false).
+    public func waitForChange(timeout: Double) throws -> Bool {
+        if try changed() { return true }
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, timeout) * 1e9)
+        while DispatchTime.now().uptimeNanoseconds < deadline {
+            let remainingMs = Int32((deadline - DispatchTime.now().uptimeNanoseconds) / 1_000_000)
+            guard inotifyFD >= 0 else {
+                usleep(UInt32(Defaults.changePollIntervalMicroseconds))
+                if try changed() { return true }
+                continue
+            }
+            // Sleep until our database's files are written, but never longer than
+            // the fallback interval (in case a notification is missed).
+            var pfd = pollfd(fd: inotifyFD, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&pfd, 1, min(max(remainingMs, 0), Int32(Defaults.changeFallbackPollMilliseconds)))
+            let sawWrite = ready > 0 && drainNotifications()
+            if try changed() { return true }
+            if sawWrite {
+                // The WAL frames are written before the commit becomes visible (and
+                // with synchronous=FULL an fsync sits in between): look again briefly.
+                for step in 0..<60 {
+                    usleep(step < 10 ? 100 : 1000)
+                    if try changed() { return true }
+                }
+            }
+        }
+        return try changed()
+    }
+
+    /// Waits for a commit without blocking the caller's thread.
+    public func nextChange(timeout: Double) async throws -> Bool {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                continuation.resume(with: Result { try self.waitForChange(timeout: timeout) })
+            }
+        }
+    }
+
+    /// Reads pending notifications; true if one concerns this database's files.
+    private func drainNotifications() -> Bool {
+        var relevant = false
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(inotifyFD, $0.baseAddress, $0.count) }
+            if n <= 0 { return relevant }
+            var offset = 0
+            while offset + 16 <= n {
+                let nameLength = Int(buffer[offset + 12]) | Int(buffer[offset + 13]) << 8
+                    | Int(buffer[offset + 14]) << 16 | Int(buffer[offset + 15]) << 24
+                let nameBytes = buffer[(offset + 16)..<min(n, offset + 16 + nameLength)].prefix { $0 != 0 }
+                if String(decoding: nameBytes, as: UTF8.self).hasPrefix(fileName) { relevant = true }
+                offset += 16 + nameLength
+            }
+        }
     }
 }
