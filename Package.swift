@@ -27,10 +27,14 @@ let package = Package(
         ),
         // libsystemd's sd_notify, for Type=notify units and the watchdog.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd"),
+        // posix_spawn's GNU extensions (chdir, closefrom), hidden from Swift's Glibc module.
+        .target(name: "CProcess"),
+        // The agent side of a run's capability: the socket protocol and its client (no database).
+        .target(name: "magent"),
         .executableTarget(
             name: "mexec",
             dependencies: [
-                "mdb", "CSystemd",
+                "mdb", "magent", "CSystemd", "CProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -51,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "mcli",
             dependencies: [
-                "mdb",
+                "mdb", "magent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -62,5 +66,6 @@ let package = Package(
         .executableTarget(name: "mstress", dependencies: ["mdb"], path: "Tests/mstress"),
         .testTarget(name: "mdbTests", dependencies: ["mdb", "MTestSupport"]),
         .testTarget(name: "mcliTests", dependencies: ["mdb", "MTestSupport"]),
+        .testTarget(name: "mexecTests", dependencies: ["mdb", "MTestSupport"]),
     ]
 )

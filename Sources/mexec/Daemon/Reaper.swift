@@ -1,0 +1,44 @@
+import Foundation
+import Logging
+import mdb
+import ServiceLifecycle
+
+/// Finds runs whose executor stopped heartbeating: each becomes `lost` with
+/// a notice, and what the dead executor left behind (the executor itself if
+/// it hangs, the agent's process group) is killed, checked by start time so
+/// that a reused pid is never hit. Also expires approvals past their deadline.
+struct Reaper: Service {
+    let db: MDatabase
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                reapOnce()
+                try await Task.sleep(for: .milliseconds(Defaults.reapIntervalMilliseconds))
+            }
+        }
+    }
+
+    func reapOnce() {
+        do {
+            let expired = try db.expireApprovals()
+            for approval in expired { logger.info("approval \(approval.id) of run \(approval.runId) expired") }
+            for run in try db.runsWithExpiredLease() {
+                let processes = try db.processes(runId: run.id)
+                let reason = "the run's executor stopped renewing its lease (held by \(run.workerId ?? "nobody"), expired at \(run.leaseExpiresAt ?? "?")); the run is lost and its processes were ended"
+                guard try db.markLostIfExpired(runId: run.id, reason: reason) else { continue }
+                var killed = 0
+                if let pid = processes.executorPid, let start = processes.executorStartTicks,
+                   OrphanKiller.killProcess(pid: pid, startTicks: start) { killed += 1 }
+                if let pgid = processes.agentPgid, let start = processes.agentStartTicks {
+                    killed += OrphanKiller.killAgentGroup(pgid: pgid, leaderStartTicks: start)
+                }
+                logger.warning("run \(run.id) lost: lease expired; \(killed) orphaned process(es) killed",
+                               metadata: ["run": "\(run.id)", "holder": "\(run.workerId ?? "")"])
+            }
+        } catch {
+            logger.warning("reaping failed: \(error); retrying")
+        }
+    }
+}
