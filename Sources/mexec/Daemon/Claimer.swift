@@ -21,18 +21,21 @@ struct Claimer: Service {
 
     func run() async throws {
         let watch = try ChangeWatch(path: db.path)
-        try await cancelWhenGracefulShutdown {
-            var lastFullCheck = Date.distantPast
-            while !Task.isCancelled {
-                reapExitedExecutors()
-                let changed = (try? watch.changed()) ?? true
-                if changed || Date().timeIntervalSince(lastFullCheck) > 1 {
-                    lastFullCheck = Date()
-                    claimWhileFree()
+        // Graceful shutdown cancels the loop mid-sleep; that is a clean stop, not an error.
+        do {
+            try await cancelWhenGracefulShutdown {
+                var lastFullCheck = Date.distantPast
+                while !Task.isCancelled {
+                    reapExitedExecutors()
+                    let changed = (try? watch.changed()) ?? true
+                    if changed || Date().timeIntervalSince(lastFullCheck) > 1 {
+                        lastFullCheck = Date()
+                        claimWhileFree()
+                    }
+                    try await Task.sleep(for: .milliseconds(Defaults.claimPollIntervalMilliseconds))
                 }
-                try await Task.sleep(for: .milliseconds(Defaults.claimPollIntervalMilliseconds))
             }
-        }
+        } catch is CancellationError {}
     }
 
     private func claimWhileFree() {

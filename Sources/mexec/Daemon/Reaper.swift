@@ -12,12 +12,15 @@ struct Reaper: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                reapOnce()
-                try await Task.sleep(for: .milliseconds(Defaults.reapIntervalMilliseconds))
+        // Graceful shutdown cancels the loop mid-sleep; that is a clean stop, not an error.
+        do {
+            try await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    reapOnce()
+                    try await Task.sleep(for: .milliseconds(Defaults.reapIntervalMilliseconds))
+                }
             }
-        }
+        } catch is CancellationError {}
     }
 
     func reapOnce() {

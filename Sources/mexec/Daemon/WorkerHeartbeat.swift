@@ -14,16 +14,19 @@ struct WorkerHeartbeat: Service {
 
     func run() async throws {
         let interval = min(Duration.milliseconds(intervalMilliseconds), systemd.watchdogInterval ?? .seconds(3600))
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                let active = (try? db.activeRunCount()) ?? -1
-                let status = active >= 0 ? "\(active) run(s) executing" : "database unavailable"
-                do { try db.heartbeatWorker(id: workerId, status: status) } catch {
-                    logger.warning("worker heartbeat failed: \(error)")
+        // Graceful shutdown cancels the loop mid-sleep; that is a clean stop, not an error.
+        do {
+            try await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    let active = (try? db.activeRunCount()) ?? -1
+                    let status = active >= 0 ? "\(active) run(s) executing" : "database unavailable"
+                    do { try db.heartbeatWorker(id: workerId, status: status) } catch {
+                        logger.warning("worker heartbeat failed: \(error)")
+                    }
+                    systemd.notify("WATCHDOG=1\nSTATUS=\(status)")
+                    try await Task.sleep(for: interval)
                 }
-                systemd.notify("WATCHDOG=1\nSTATUS=\(status)")
-                try await Task.sleep(for: interval)
             }
-        }
+        } catch is CancellationError {}
     }
 }
