@@ -66,6 +66,6 @@ let package = Package(
         .executableTarget(name: "mstress", dependencies: ["mdb"], path: "Tests/mstress"),
         .testTarget(name: "mdbTests", dependencies: ["mdb", "MTestSupport"]),
         .testTarget(name: "mcliTests", dependencies: ["mdb", "MTestSupport"]),
-        .testTarget(name: "mexecTests", dependencies: ["mdb", "MTestSupport"]),
+        .testTarget(name: "mexecTests", dependencies: ["mdb", "mexec", "MTestSupport"]),
     ]
 )

@@ -17,7 +17,6 @@ final class OutputCommitter: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let state = NSLock()
     private var _leaseLost = false
-    private var _storedBytes: Int64 = 0
 
     init(db: MDatabase, runId: Int64, holder: String, queue: OutputQueue, capBytes: Int64, logger: Logger) {
         self.db = db
@@ -80,20 +79,32 @@ final class OutputCommitter: @unchecked Sendable {
                 }
             }
             flush()
+            store(events)
+        }
+    }
+
+    /// Appends one batch. A lost lease stops storing for good; anything else
+    /// (a database busy beyond its timeout, a full disk) is retried for a
+    /// while, holding the readers back, before the batch is given up and logged.
+    private func store(_ events: [NewEvent]) {
+        for attempt in 1...50 {
             do {
                 try db.append(runId: runId, events, workerId: holder)
+                return
             } catch let error as MDBError {
                 switch error {
                 case .leaseLost, .runFinished:
                     logger.warning("run \(runId): output no longer accepted (\(error)); discarding the rest")
                     state.lock(); _leaseLost = true; state.unlock()
+                    return
                 default:
-                    logger.error("run \(runId): cannot store output: \(error)")
+                    logger.error("run \(runId): cannot store output (attempt \(attempt)): \(error)")
                 }
             } catch {
-                logger.error("run \(runId): cannot store output: \(error)")
+                logger.error("run \(runId): cannot store output (attempt \(attempt)): \(error)")
             }
+            usleep(100_000)
         }
-        state.lock(); _storedBytes = stored; state.unlock()
+        logger.error("run \(runId): gave up storing \(events.count) output event(s)")
     }
 }

@@ -62,3 +62,14 @@ import Glibc
         #expect(try eventually(timeout: 5) { Proc.liveMembers(ofGroup: pgid).isEmpty }, "orphaned agent processes must be killed")
     }
 }
+
+@Suite struct ClaimerTests {
+    @Test func concurrencyLimitsHowManyRunsExecuteAtOnce() throws {
+        let h = try MexecHarness(args: ["--concurrency", "1"])
+        try h.start()
+        let a = try h.create("sleep 0.3"), b = try h.create("sleep 0.3")
+        let ra = try h.finished(a), rb = try h.finished(b)
+        #expect(ra.status == .succeeded && rb.status == .succeeded, "\(h.logs)")
+        #expect(try #require(rb.startedAt) >= #require(ra.finishedAt), "run b must wait for run a")
+    }
+}

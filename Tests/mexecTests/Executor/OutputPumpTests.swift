@@ -71,4 +71,15 @@ import mdb
         #expect(text.contains("\(Defaults.ptyRows) \(Defaults.ptyColumns)"))
         #expect(try h.output(id, stream: "stdout").isEmpty && h.output(id, stream: "stderr").isEmpty)
     }
+
+    @Test func theOutputCapEndsInANoticeAndTheRunStillFinishes() throws {
+        let h = try MexecHarness(args: ["--output-cap-bytes", "1000"])
+        try h.start()
+        let id = try h.create("seq 1 100000; echo after-cap >&2")
+        let run = try h.finished(id)
+        #expect(run.status == .succeeded, "\(h.logs)")
+        #expect(try h.output(id, stream: "stdout").count <= 1000)
+        let notice = try h.events(id).first { $0.type == EventType.notice }?.dataValue["text"]?.stringValue ?? ""
+        #expect(notice.contains("output cap of 1000 bytes reached"))
+    }
 }
