@@ -198,11 +198,3 @@ final class Executor: @unchecked Sendable {
         }
     }
 }
-
-/// A value produced on another thread.
-final class LockedResult<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: T?
-    func set(_ newValue: T) { lock.lock(); value = newValue; lock.unlock() }
-    func get() -> T? { lock.lock(); defer { lock.unlock() }; return value }
-}

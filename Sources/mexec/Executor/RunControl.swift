@@ -21,6 +21,8 @@ final class RunControl {
     /// Bytes of the input being written, and its row id.
     private var writing: (id: Int64, bytes: [UInt8], offset: Int, eof: Bool)?
     private var queued: [Input] = []
+    /// Something changed while input was still being written: look again once idle.
+    private var inputsStale = true
     private var stdinClosed = false
     private var cancelStage = 0
     private var cancelStageAt = Date()
@@ -40,7 +42,7 @@ final class RunControl {
 
     /// One pass: read requests if anything changed, write pending input, escalate a cancel.
     func tick() {
-        if (try? watch?.changed()) ?? true { readRequests() }
+        if (try? watch?.changed()) ?? true || (inputsStale && writing == nil && queued.isEmpty) { readRequests() }
         writeInput()
         escalateCancel()
     }
@@ -55,8 +57,10 @@ final class RunControl {
                 logger.info("cancel requested: SIGINT to the agent's group")
                 agent.signalGroup(SIGINT)
             }
+            inputsStale = true
             if writing == nil && queued.isEmpty {
                 queued = try db.pendingInputs(runId: runId)
+                inputsStale = false
             }
         } catch {
             logger.warning("cannot read the run's requests: \(error)")

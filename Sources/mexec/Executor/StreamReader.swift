@@ -67,17 +67,3 @@ final class StreamReader: @unchecked Sendable {
         }
     }
 }
-
-/// A flag threads can set and read.
-final class LockedFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
-    func set() { lock.lock(); value = true; lock.unlock() }
-}
-
-/// Carries a non-Sendable value into a thread that alone uses it.
-struct Unchecked<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}

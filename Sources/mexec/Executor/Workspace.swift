@@ -57,26 +57,17 @@ enum Workspace {
         do { try process.run() } catch {
             throw WorkspaceError(description: "\(what) failed: cannot run git (\(error.localizedDescription)); install git")
         }
-        let errData = LockedBytes()
+        // Both pipes are read at once so a chatty git never blocks on a full one.
+        let errData = LockedResult<Data>()
         let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
         reader.start()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        while !errData.done { usleep(1_000) }
+        while errData.get() == nil { usleep(1_000) }
         guard process.terminationStatus == 0 else {
-            let message = String(decoding: errData.get(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            let message = String(decoding: errData.get() ?? Data(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             throw WorkspaceError(description: "\(what) failed (exit \(process.terminationStatus)): \(message.suffix(2_000))")
         }
         return String(decoding: outData, as: UTF8.self)
     }
-}
-
-/// Bytes one thread sets and another reads once it is done.
-final class LockedBytes: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    private var finished = false
-    var done: Bool { lock.lock(); defer { lock.unlock() }; return finished }
-    func set(_ value: Data) { lock.lock(); data = value; finished = true; lock.unlock() }
-    func get() -> Data { lock.lock(); defer { lock.unlock() }; return data }
 }

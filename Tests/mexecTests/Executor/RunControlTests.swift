@@ -21,6 +21,18 @@ import mdb
         #expect(late.status == 2 && late.stderr.contains("already finished"))
     }
 
+    @Test func inputWithEofClosesTheAgentsStdin() throws {
+        let h = try MexecHarness()
+        try h.start()
+        let id = try h.create("echo ready; cat; echo done")
+        #expect(try h.waitForOutput(id, containing: "ready"), "\(h.logs)")
+        try Exec.run("mcli", ["input", "--db", h.tmp.dbPath, String(id), "one"])
+        try Exec.run("mcli", ["input", "--db", h.tmp.dbPath, String(id), "two", "--no-newline", "--eof"])
+        let run = try h.finished(id)
+        #expect(run.status == .succeeded, "\(h.logs)")
+        #expect(try h.text(id) == "ready\none\ntwodone\n")
+    }
+
     @Test func cancelEndsACommandThatIgnoresTermWithItsWholeGroup() throws {
         let h = try MexecHarness(args: ["--cancel-grace-ms", "500"])
         try h.start()
