@@ -20,40 +20,32 @@ struct Ask: AsyncParsableCommand {
     var timeout: Double?
 
     func run() async throws {
-        if let timeout, !(timeout > 0) { throw CLIErrorExit.fail("mcli: --timeout must be a positive number of seconds") }
-        let client: AgentClient
-        do { client = try AgentClient.fromEnvironment() } catch {
-            throw CLIErrorExit.fail("mcli: mcli ask must run inside an M run (M_AGENT_SOCKET is not set)")
-        }
-        let response: AgentResponse
-        do {
-            // The call blocks for as long as the person takes: keep it off the cooperative pool.
-            response = try await withCheckedThrowingContinuation { continuation in
-                Thread {
-                    continuation.resume(with: Result { try client.send(AgentRequest(op: AgentRequest.ask, text: text, kind: kind, timeout: timeout)) })
-                }.start()
+        try await runCommand {
+            if let timeout, !(timeout > 0) { throw CLIError(description: "--timeout must be a positive number of seconds") }
+            guard let client = try? AgentClient.fromEnvironment() else {
+                throw CLIError(description: "mcli ask must run inside an M run (M_AGENT_SOCKET is not set)")
             }
-        } catch {
-            throw CLIErrorExit.fail("mcli: \(error)")
+            let request = AgentRequest(op: AgentRequest.ask, text: text, kind: kind, timeout: timeout)
+            let response: AgentResponse
+            do {
+                // The call blocks for as long as the person takes: keep it off the cooperative pool.
+                response = try await withCheckedThrowingContinuation { continuation in
+                    Thread { continuation.resume(with: Result { try client.send(request) }) }.start()
+                }
+            } catch {
+                throw CLIError(description: "\(error)")
+            }
+            guard response.ok, let decision = response.decision else {
+                throw CLIError(description: response.error ?? "the run's executor refused the request")
+            }
+            if let note = response.note, !note.isEmpty { Output.line(note) }
+            switch decision {
+            case "approved": return
+            case "rejected": throw ExitCode(1)
+            default:
+                Output.error("mcli: the approval was \(decision) without a decision")
+                throw ExitCode(1)
+            }
         }
-        guard response.ok, let decision = response.decision else {
-            throw CLIErrorExit.fail("mcli: \(response.error ?? "the executor refused the request")")
-        }
-        if let note = response.note, !note.isEmpty { Output.line(note) }
-        switch decision {
-        case "approved": return
-        case "rejected": throw ExitCode(1)
-        default:
-            Output.error("mcli: the approval was \(decision) without a decision")
-            throw ExitCode(1)
-        }
-    }
-}
-
-/// A one-line error and exit 2, for commands that do not open the database.
-enum CLIErrorExit {
-    static func fail(_ message: String) -> ExitCode {
-        Output.error(message)
-        return ExitCode(2)
     }
 }

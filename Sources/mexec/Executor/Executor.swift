@@ -112,8 +112,10 @@ final class Executor: @unchecked Sendable {
         let committer = OutputCommitter(db: db, runId: runId, holder: holder, queue: queue,
                                         capBytes: config.outputCapBytes, logger: logger)
         committer.start()
-        let readers = agent.outputs.map { StreamReader(fd: $0.fd, stream: $0.stream, queue: queue, abandon: abandon) }
-        _ = readers
+        for output in agent.outputs {
+            // Each reader's thread keeps it alive until its stream ends.
+            _ = StreamReader(fd: output.fd, stream: output.stream, queue: queue, abandon: abandon)
+        }
 
         let control = RunControl(db: db, runId: runId, agent: agent, logger: logger,
                                  interruptGraceMilliseconds: config.cancelInterruptGraceMilliseconds,
