@@ -37,11 +37,22 @@ struct Reaper: Service {
                 if let pgid = processes.agentPgid, let start = processes.agentStartTicks {
                     killed += OrphanKiller.killAgentGroup(pgid: pgid, leaderStartTicks: start)
                 }
+                removePrivateDirectories(runId: run.id)
                 logger.warning("run \(run.id) lost: lease expired; \(killed) orphaned process(es) killed",
                                metadata: ["run": "\(run.id)", "holder": "\(run.workerId ?? "")"])
             }
         } catch {
             logger.warning("reaping failed: \(error); retrying")
+        }
+    }
+
+    /// A killed executor could not remove its run's private directory (the
+    /// agent socket): `<db dir>/runs/<id>-XXXXXX`.
+    private func removePrivateDirectories(runId: Int64) {
+        let runs = ((db.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("runs")
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? []
+        for entry in entries where entry.hasPrefix("\(runId)-") {
+            try? FileManager.default.removeItem(atPath: (runs as NSString).appendingPathComponent(entry))
         }
     }
 }

@@ -17,7 +17,10 @@ enum AgentEnvironment {
         }
         if env["HOME"] == nil { env["HOME"] = NSHomeDirectory() }
         if pty { env["TERM"] = inherited["TERM"].flatMap { $0.isEmpty || $0 == "dumb" ? nil : $0 } ?? "xterm-256color" }
-        for (key, value) in extra ?? [:] { env[key] = value }
+        // A name with '=' or NUL cannot be expressed in an environment block.
+        for (key, value) in extra ?? [:] where !key.isEmpty && !key.contains("=") && !key.contains("\0") && !value.contains("\0") {
+            env[key] = value
+        }
         // Set last: a run's own env cannot point its capability elsewhere.
         env[Defaults.runIdEnvironmentVariable] = String(runId)
         env[Defaults.agentSocketEnvironmentVariable] = socketPath

@@ -60,6 +60,8 @@ import Glibc
         let notice = try h.events(id).first { $0.type == EventType.notice }?.dataValue["text"]?.stringValue ?? ""
         #expect(notice.contains("lease"))
         #expect(try eventually(timeout: 5) { Proc.liveMembers(ofGroup: pgid).isEmpty }, "orphaned agent processes must be killed")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: h.tmp.file("runs")).filter { $0.hasPrefix("\(id)-") }
+        #expect(leftovers.isEmpty, "the lost run's socket directory must be removed")
     }
 }
 
