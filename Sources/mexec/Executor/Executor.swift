@@ -148,7 +148,7 @@ final class Executor: @unchecked Sendable {
         } else if agent.groupAlive {
             agent.signalGroup(SIGKILL)
         }
-        close(agent.input)
+        control.closeInput()
         agent.outputs.forEach { close($0.fd) }
 
         let exitCode = Spawn.exitCode(status)

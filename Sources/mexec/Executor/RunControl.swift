@@ -47,6 +47,14 @@ final class RunControl {
         escalateCancel()
     }
 
+    /// Closes the agent's stdin pipe if input did not already (a PTY master
+    /// is closed with the outputs, as it is one descriptor).
+    func closeInput() {
+        guard !agent.pty, !stdinClosed else { return }
+        close(agent.input)
+        stdinClosed = true
+    }
+
     private func readRequests() {
         do {
             let control = try db.runControl(runId: runId)
@@ -102,6 +110,7 @@ final class RunControl {
                 if n > 0 { current.offset += n; continue }
                 if n < 0 && (errno == EAGAIN || errno == EINTR) { writing = current; return }
                 logger.warning("the agent no longer reads its input (\(String(cString: strerror(errno))))")
+                closeInput()
                 stdinClosed = true
                 writing = nil
                 return
@@ -111,8 +120,7 @@ final class RunControl {
                     var eot: UInt8 = 0x04
                     _ = Glibc.write(agent.input, &eot, 1)
                 } else {
-                    close(agent.input)
-                    stdinClosed = true
+                    closeInput()
                 }
             }
             do { try db.markInputDelivered(inputId: current.id) } catch {
