@@ -78,6 +78,16 @@ import mdb
         #expect(try h.db.approval(firstApproval.id).resolvedBy?.hasPrefix("cli:") == true)
     }
 
+    @Test func anUnansweredAskExpiresAndExitsOne() throws {
+        let h = try MexecHarness()
+        try h.start()
+        let id = try h.create(#"mcli ask "anyone?" --timeout 1; echo "code=$?""#)
+        let run = try h.finished(id, timeout: 30)
+        #expect(run.status == .succeeded, "\(h.logs)")
+        #expect(try h.text(id).contains("code=1"))
+        #expect(try h.db.approvals(runId: id).first?.status == .expired)
+    }
+
     @Test func askOutsideARunExplainsItself() throws {
         let result = try Exec.run("mcli", ["ask", "anything?"], env: ["M_AGENT_SOCKET": ""])
         #expect(result.status == 2)
