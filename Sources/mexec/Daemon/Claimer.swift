@@ -52,7 +52,7 @@ struct Claimer: Service {
                     logger.info("run \(run.id) handed to executor pid \(pid)", metadata: ["run": "\(run.id)", "holder": "\(holder)"])
                 } catch {
                     logger.error("cannot launch the executor of run \(run.id): \(error)")
-                    try? db.finishRun(runId: run.id, status: .failed, workerId: holder,
+                    _ = try? db.finishRun(runId: run.id, status: .failed, workerId: holder,
                                       notice: "mexec could not start the run's executor: \(error)")
                 }
             }

@@ -95,7 +95,7 @@ final class Executor: @unchecked Sendable {
             return fail("\(error)")
         }
         do {
-            try db.markStarted(runId: runId, workerId: holder, workspace: workspace.path,
+            _ = try db.markStarted(runId: runId, workerId: holder, workspace: workspace.path,
                                baseCommit: workspace.baseCommit, pid: agent.pid)
             try db.recordAgent(runId: runId, workerId: holder, pid: agent.pid, pgid: agent.pid,
                                startTicks: ProcStat.read(agent.pid)?.startTicks ?? 0)
