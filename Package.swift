@@ -37,10 +37,14 @@ let package = Package(
         .target(name: "mgit", dependencies: [.product(name: "Subprocess", package: "swift-subprocess")]),
         // libsystemd's sd_notify, for Type=notify units and the watchdog.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd"),
+        // posix_spawn's GNU extensions (chdir, closefrom), hidden from Swift's Glibc module.
+        .target(name: "CProcess"),
+        // The agent side of a run's capability: the socket protocol and its client (no database).
+        .target(name: "magent"),
         .executableTarget(
             name: "mexec",
             dependencies: [
-                "mdb", "CSystemd",
+                "mdb", "magent", "CSystemd", "CProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -61,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "mcli",
             dependencies: [
-                "mdb",
+                "mdb", "magent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -87,5 +91,6 @@ let package = Package(
         .testTarget(name: "mdbTests", dependencies: ["mdb", "MTestSupport"]),
         .testTarget(name: "mcliTests", dependencies: ["mdb", "MTestSupport"]),
         .testTarget(name: "mgitTests", dependencies: ["mgit", "MTestSupport"]),
+        .testTarget(name: "mexecTests", dependencies: ["mdb", "mexec", "MTestSupport"]),
     ]
 )

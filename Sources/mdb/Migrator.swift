@@ -14,6 +14,7 @@ public enum Migrator {
     /// against the files in `migrations/`.
     public static let all: [Migration] = [
         Migration(version: 1, name: "initial", sql: text(PackageResources._001_initial_sql)),
+        Migration(version: 2, name: "processes", sql: text(PackageResources._002_processes_sql)),
     ]
 
     /// The newest schema version this build knows.

@@ -1,0 +1,20 @@
+#define _GNU_SOURCE
+#include <spawn.h>
+#include "cprocess.h"
+
+int m_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path) {
+    return posix_spawn_file_actions_addchdir_np(actions, path);
+}
+
+int m_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int lowfd) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowfd);
+}
+
+short m_spawn_setsid_flag(void) {
+    return POSIX_SPAWN_SETSID;
+}
+
+#include <unistd.h>
+int m_pipe2(int fds[2], int flags) {
+    return pipe2(fds, flags);
+}

@@ -1,0 +1,56 @@
+import GRDB
+
+extension MDatabase {
+    /// Records the executor process of a run (by its lease holder).
+    public func recordExecutor(runId: Int64, workerId: String, pid: Int32, startTicks: Int64) throws {
+        try write { db in
+            try db.execute(sql: """
+                UPDATE runs SET executor_pid = ?, executor_start_ticks = ? WHERE id = ? AND worker_id = ?
+                """, arguments: [pid, startTicks, runId, workerId])
+            if db.changesCount != 1 { throw MDBError.leaseLost(runId: runId, workerId: workerId) }
+        }
+    }
+
+    /// Records the agent process (and its process group) of a run (by its lease holder).
+    public func recordAgent(runId: Int64, workerId: String, pid: Int32, pgid: Int32, startTicks: Int64) throws {
+        try write { db in
+            try db.execute(sql: """
+                UPDATE runs SET agent_pid = ?, agent_pgid = ?, agent_start_ticks = ? WHERE id = ? AND worker_id = ?
+                """, arguments: [pid, pgid, startTicks, runId, workerId])
+            if db.changesCount != 1 { throw MDBError.leaseLost(runId: runId, workerId: workerId) }
+        }
+    }
+
+    /// The recorded processes of a run, or `runNotFound`.
+    public func processes(runId: Int64) throws -> RunProcesses {
+        let found = try read { db in
+            try RunProcesses.fetchOne(db, sql: """
+                SELECT id, executor_pid, executor_start_ticks, agent_pid, agent_pgid, agent_start_ticks
+                FROM runs WHERE id = ?
+                """, arguments: [runId])
+        }
+        guard let found else { throw MDBError.runNotFound(runId) }
+        return found
+    }
+
+    /// How many runs are claimed and unfinished (M runs on a single host, so
+    /// this is what a daemon weighs against its concurrency, even after a
+    /// restart while executors of the previous daemon are still running).
+    public func activeRunCount() throws -> Int {
+        try read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM runs WHERE status IN ('running', 'waiting_approval')") ?? 0
+        }
+    }
+
+    /// A run's cancel request time and status, read cheaply by its executor's control loop.
+    public func runControl(runId: Int64) throws -> (status: RunStatus, cancelRequested: Bool) {
+        try read { db in
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT status, cancel_requested_at IS NOT NULL FROM runs WHERE id = ?
+                """), arguments: [runId]), let status = RunStatus(rawValue: row[0]) else {
+                throw MDBError.runNotFound(runId)
+            }
+            return (status, row[1])
+        }
+    }
+}

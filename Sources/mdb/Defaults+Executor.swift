@@ -1,0 +1,33 @@
+/// Tunables of `mexec` and its per-run executors, with their units in their names.
+extension Defaults {
+    /// How long a cancel waits after SIGINT before sending SIGTERM to the agent's group.
+    public static let cancelInterruptGraceMilliseconds: Int = 3_000
+    /// How long a cancel waits after SIGTERM before sending SIGKILL.
+    public static let cancelTerminateGraceMilliseconds: Int = 3_000
+    /// Largest `output` event text (bytes); longer lines are split over several events.
+    public static let outputEventMaxBytes: Int = 64 * 1024
+    /// Output bytes an executor holds in memory before it stops reading the
+    /// agent's pipes (back-pressure instead of unbounded buffering).
+    public static let outputBufferMaxBytes: Int = 4 * 1024 * 1024
+    /// Output bytes stored per run; past it, output is drained and discarded after a `notice`.
+    public static let outputCapBytes: Int64 = 1 << 30
+    /// How often an executor checks for input, cancel and approval decisions.
+    public static let controlPollIntervalMilliseconds: Int = 5
+    /// How long an executor waits for the agent's pipes to close after the agent
+    /// exited (background children may hold them) before killing its group.
+    public static let drainAfterExitMilliseconds: Int = 500
+    /// How often the daemon looks for expired leases.
+    public static let reapIntervalMilliseconds: Int = 1_000
+    /// How often the daemon checks for queued runs when nothing changed.
+    public static let claimPollIntervalMilliseconds: Int = 10
+    /// Default PTY size for `pty: true` runs.
+    public static let ptyColumns: UInt16 = 120
+    /// Default PTY size for `pty: true` runs.
+    public static let ptyRows: UInt16 = 40
+    /// Environment variable overriding the workspaces root.
+    public static let workspacesEnvironmentVariable = "M_WORKSPACES"
+    /// Environment variable naming a run's agent socket (its capability).
+    public static let agentSocketEnvironmentVariable = "M_AGENT_SOCKET"
+    /// Environment variable naming the run, for agent-side commands.
+    public static let runIdEnvironmentVariable = "M_RUN_ID"
+}

@@ -1,0 +1,202 @@
+import Foundation
+import Logging
+import magent
+import mdb
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What an executor is told by the daemon that launched it.
+struct ExecutorConfig: Sendable {
+    var databasePath: String
+    var runId: Int64
+    /// The lease holder id the daemon handed the run to.
+    var holder: String
+    var workspacesRoot: String
+    var leaseSeconds: Double
+    var heartbeatMilliseconds: Int
+    var outputCapBytes: Int64
+    var cancelInterruptGraceMilliseconds: Int
+    var cancelTerminateGraceMilliseconds: Int
+}
+
+/// Runs one run from workspace to `run.finished`: owns the agent process,
+/// writes every event of it itself, and keeps the run's lease alive. It runs
+/// in its own session, so a restart (or kill -9) of the daemon leaves it and
+/// its agent untouched.
+final class Executor: @unchecked Sendable {
+    private let config: ExecutorConfig
+    private let db: MDatabase
+    private var logger: Logger
+
+    init(config: ExecutorConfig, logger: Logger) throws {
+        self.config = config
+        self.db = try MDatabase(path: config.databasePath)
+        var logger = logger
+        logger[metadataKey: "run"] = "\(config.runId)"
+        self.logger = logger
+    }
+
+    /// Executes the run; returns the executor's exit code.
+    func run() async -> Int32 {
+        let runId = config.runId, holder = config.holder
+        let run: Run
+        do {
+            run = try db.run(runId)
+            guard !run.status.isFinished, run.workerId == holder else {
+                logger.warning("run is not held by \(holder) (status \(run.status.rawValue)); nothing to do")
+                return 1
+            }
+            if let me = ProcStat.read(getpid()) {
+                try db.recordExecutor(runId: runId, workerId: holder, pid: getpid(), startTicks: me.startTicks)
+            }
+        } catch {
+            logger.error("cannot start: \(error)")
+            return 1
+        }
+        let lease = LeaseKeeper(db: db, runId: runId, holder: holder, leaseSeconds: config.leaseSeconds,
+                                intervalMilliseconds: config.heartbeatMilliseconds)
+
+        // Preparing the workspace may take longer than a lease (a big clone):
+        // it runs on a thread while this task keeps heartbeating.
+        let prepared = await onThread(lease: lease) {
+            Result { try Workspace.prepare(root: self.config.workspacesRoot, runId: runId,
+                                           repoUrl: run.repoUrl, repoRef: run.repoRef) }
+        }
+        let workspace: (path: String, baseCommit: String?)
+        switch prepared {
+        case .success(let value): workspace = value
+        case .failure(let error):
+            return fail("\(error)")
+        }
+
+        let spec = run.parsedSpec
+        let argv: [String]
+        if let list = spec.argv, !list.isEmpty { argv = list }
+        else if let command = spec.command, !command.isEmpty { argv = ["/bin/sh", "-c", command] }
+        else { return fail("the run has neither `command` nor `argv`: nothing to execute") }
+
+        let privateDir: String
+        do { privateDir = try makePrivateDirectory() } catch { return fail("\(error)") }
+        defer { try? FileManager.default.removeItem(atPath: privateDir) }
+        let socket: AgentSocketServer
+        do { socket = try AgentSocketServer(path: privateDir + "/agent.sock") } catch { return fail("\(error)") }
+        defer { socket.stop() }
+        socket.start(logger: logger) { [db, logger] request in
+            AgentRequests.handle(request, db: db, runId: runId, logger: logger)
+        }
+
+        let env = AgentEnvironment.make(runId: runId, socketPath: socket.path, binDirectory: AgentEnvironment.binDirectory,
+                                        pty: spec.pty == true, extra: spec.env)
+        let agent: AgentProcess
+        do {
+            agent = try AgentProcess.start(argv: argv, environment: env, directory: workspace.path, pty: spec.pty == true)
+        } catch {
+            return fail("\(error)")
+        }
+        do {
+            _ = try db.markStarted(runId: runId, workerId: holder, workspace: workspace.path,
+                               baseCommit: workspace.baseCommit, pid: agent.pid)
+            try db.recordAgent(runId: runId, workerId: holder, pid: agent.pid, pgid: agent.pid,
+                               startTicks: ProcStat.read(agent.pid)?.startTicks ?? 0)
+        } catch {
+            logger.error("lost the run before it started: \(error); ending the agent")
+            agent.signalGroup(SIGKILL)
+            _ = waitpid(agent.pid, nil, 0)
+            return 1
+        }
+        logger.info("started agent pid \(agent.pid) in \(workspace.path)")
+
+        let queue = OutputQueue(streams: agent.outputs.count, maxBytes: Defaults.outputBufferMaxBytes)
+        let abandon = LockedFlag()
+        let committer = OutputCommitter(db: db, runId: runId, holder: holder, queue: queue,
+                                        capBytes: config.outputCapBytes, logger: logger)
+        committer.start()
+        for output in agent.outputs {
+            // Each reader's thread keeps it alive until its stream ends.
+            _ = StreamReader(fd: output.fd, stream: output.stream, queue: queue, abandon: abandon)
+        }
+
+        let control = RunControl(db: db, runId: runId, agent: agent, logger: logger,
+                                 interruptGraceMilliseconds: config.cancelInterruptGraceMilliseconds,
+                                 terminateGraceMilliseconds: config.cancelTerminateGraceMilliseconds)
+        var status: Int32 = 0
+        var lost = false
+        while true {
+            if let ended = Spawn.poll(agent.pid) { status = ended; break }
+            if committer.leaseLost || !lease.beatIfDue() { lost = true; break }
+            control.tick()
+            try? await Task.sleep(for: .milliseconds(Defaults.controlPollIntervalMilliseconds))
+        }
+        if lost {
+            logger.error("this executor no longer holds the run; ending its agent and stopping")
+            agent.signalGroup(SIGKILL)
+            _ = waitpid(agent.pid, nil, 0)
+            abandon.set()
+            return 1
+        }
+
+        // The agent has exited. Its output is still in the pipes; background
+        // children may hold them open, so they get a short grace, then the
+        // group is killed: a finished run leaves no processes behind.
+        if !committer.waitUntilDone(timeoutSeconds: Double(Defaults.drainAfterExitMilliseconds) / 1000) {
+            if agent.groupAlive { agent.signalGroup(SIGKILL) }
+            while !committer.waitUntilDone(timeoutSeconds: 0.2) {
+                _ = lease.beatIfDue()
+                if !agent.groupAlive { abandon.set() } // held by a process outside the group
+            }
+        } else if agent.groupAlive {
+            agent.signalGroup(SIGKILL)
+        }
+        control.closeInput()
+        agent.outputs.forEach { close($0.fd) }
+
+        let exitCode = Spawn.exitCode(status)
+        let signal = Spawn.terminatingSignal(status)
+        let final: RunStatus = control.cancelRequested ? .canceled : (exitCode == 0 ? .succeeded : .failed)
+        do {
+            try db.finishRun(runId: runId, status: final, exitCode: exitCode, signal: signal, workerId: holder)
+            logger.info("finished: \(final.rawValue) exit=\(exitCode.map(String.init) ?? "-") signal=\(signal.map(String.init) ?? "-")")
+        } catch {
+            logger.error("cannot record the end of the run: \(error)")
+            return 1
+        }
+        return 0
+    }
+
+    /// Ends the run as `failed` with a readable notice (before the agent started).
+    private func fail(_ reason: String) -> Int32 {
+        logger.error("run failed before its agent started: \(reason)")
+        do {
+            try db.finishRun(runId: config.runId, status: .failed, workerId: config.holder, notice: reason)
+            return 0
+        } catch {
+            logger.error("cannot record the failure: \(error)")
+            return 1
+        }
+    }
+
+    /// A fresh 0700 directory for the run's socket, beside the database.
+    private func makePrivateDirectory() throws -> String {
+        let base = ((config.databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("runs")
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        var template = Array("\(base)/\(config.runId)-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else {
+            throw SpawnError(description: "cannot create the run's private directory in \(base): \(String(cString: strerror(errno)))")
+        }
+        return String(cString: made)
+    }
+
+    /// Runs blocking work on its own thread while this task keeps the lease alive.
+    private func onThread<T: Sendable>(lease: LeaseKeeper, _ work: @escaping @Sendable () -> T) async -> T {
+        let box = LockedResult<T>()
+        let thread = Thread { box.set(work()) }
+        thread.start()
+        while true {
+            if let value = box.get() { return value }
+            _ = lease.beatIfDue()
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import Logging
+import mdb
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What people ask of a running run, read from the database on each tick:
+/// queued input is typed into the agent, and a cancel escalates SIGINT →
+/// SIGTERM → SIGKILL on the agent's whole process group. Queries run only
+/// when `PRAGMA data_version` says someone committed.
+final class RunControl {
+    private let db: MDatabase
+    private let runId: Int64
+    private let agent: AgentProcess
+    private let logger: Logger
+    private let watch: ChangeWatch?
+    private let interruptGrace: Double
+    private let terminateGrace: Double
+
+    /// Bytes of the input being written, and its row id.
+    private var writing: (id: Int64, bytes: [UInt8], offset: Int, eof: Bool)?
+    private var queued: [Input] = []
+    /// Something changed while input was still being written: look again once idle.
+    private var inputsStale = true
+    private var stdinClosed = false
+    private var cancelStage = 0
+    private var cancelStageAt = Date()
+    /// True once a cancel was requested (the run then ends `canceled`).
+    private(set) var cancelRequested = false
+
+    init(db: MDatabase, runId: Int64, agent: AgentProcess, logger: Logger,
+         interruptGraceMilliseconds: Int, terminateGraceMilliseconds: Int) {
+        self.db = db
+        self.runId = runId
+        self.agent = agent
+        self.logger = logger
+        self.watch = try? ChangeWatch(path: db.path)
+        self.interruptGrace = Double(interruptGraceMilliseconds) / 1000
+        self.terminateGrace = Double(terminateGraceMilliseconds) / 1000
+    }
+
+    /// One pass: read requests if anything changed, write pending input, escalate a cancel.
+    func tick() {
+        if (try? watch?.changed()) ?? true || (inputsStale && writing == nil && queued.isEmpty) { readRequests() }
+        writeInput()
+        escalateCancel()
+    }
+
+    /// Closes the agent's stdin pipe if input did not already (a PTY master
+    /// is closed with the outputs, as it is one descriptor).
+    func closeInput() {
+        guard !agent.pty, !stdinClosed else { return }
+        close(agent.input)
+        stdinClosed = true
+    }
+
+    private func readRequests() {
+        do {
+            let control = try db.runControl(runId: runId)
+            if control.cancelRequested && !cancelRequested {
+                cancelRequested = true
+                cancelStage = 1
+                cancelStageAt = Date()
+                logger.info("cancel requested: SIGINT to the agent's group")
+                agent.signalGroup(SIGINT)
+            }
+            inputsStale = true
+            if writing == nil && queued.isEmpty {
+                queued = try db.pendingInputs(runId: runId)
+                inputsStale = false
+            }
+        } catch {
+            logger.warning("cannot read the run's requests: \(error)")
+        }
+    }
+
+    private func escalateCancel() {
+        guard cancelStage > 0, cancelStage < 3 else { return }
+        let elapsed = Date().timeIntervalSince(cancelStageAt)
+        if cancelStage == 1 && elapsed >= interruptGrace {
+            logger.info("cancel: the agent outlived SIGINT; SIGTERM to its group")
+            agent.signalGroup(SIGTERM)
+            cancelStage = 2
+            cancelStageAt = Date()
+        } else if cancelStage == 2 && elapsed >= terminateGrace {
+            logger.info("cancel: the agent outlived SIGTERM; SIGKILL to its group")
+            agent.signalGroup(SIGKILL)
+            cancelStage = 3
+        }
+    }
+
+    /// Writes as much pending input as the agent takes without blocking; an
+    /// input is marked delivered (and its `input` event appended) once all of
+    /// its bytes are written.
+    private func writeInput() {
+        while true {
+            if writing == nil {
+                guard !queued.isEmpty, !stdinClosed else { return }
+                let input = queued.removeFirst()
+                var bytes = Array(input.text.utf8)
+                if input.newline && !(input.eof && input.text.isEmpty) { bytes.append(agent.pty ? 0x0D : 0x0A) }
+                writing = (input.id, bytes, 0, input.eof)
+            }
+            guard var current = writing else { return }
+            while current.offset < current.bytes.count {
+                let n = current.bytes.withUnsafeBytes { raw in
+                    Glibc.write(agent.input, raw.baseAddress! + current.offset, raw.count - current.offset)
+                }
+                if n > 0 { current.offset += n; continue }
+                if n < 0 && (errno == EAGAIN || errno == EINTR) { writing = current; return }
+                logger.warning("the agent no longer reads its input (\(String(cString: strerror(errno))))")
+                closeInput()
+                stdinClosed = true
+                writing = nil
+                return
+            }
+            if current.eof {
+                if agent.pty {
+                    var eot: UInt8 = 0x04
+                    _ = Glibc.write(agent.input, &eot, 1)
+                } else {
+                    closeInput()
+                }
+            }
+            do { try db.markInputDelivered(inputId: current.id) } catch {
+                logger.warning("cannot mark input \(current.id) delivered: \(error)")
+            }
+            writing = nil
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import MTestSupport
+import Testing
+import mdb
+
+@Suite struct OutputPumpTests {
+    @Test func hundredThousandInterleavedLinesAreStoredOnceInOrderPerStream() throws {
+        let h = try MexecHarness()
+        try h.start()
+        let count = 100_000
+        // awk writes both streams; the flush every 50 lines interleaves them in the pipes.
+        let id = try h.create(#"awk 'BEGIN { for (i = 1; i <= \#(count); i++) { print "out " i; print "err " i > "/dev/stderr"; if (i % 50 == 0) { fflush() } } }'"#)
+        let run = try h.finished(id, timeout: 120)
+        #expect(run.status == .succeeded, "\(h.logs)")
+        let out = try h.text(id, stream: "stdout").split(separator: "\n", omittingEmptySubsequences: false)
+        let err = try h.text(id, stream: "stderr").split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(out.count == count + 1 && out.last == "")
+        #expect(err.count == count + 1 && err.last == "")
+        #expect(out.dropLast().elementsEqual((1...count).map { "out \($0)" }[...].map { Substring($0) }))
+        #expect(err.dropLast().elementsEqual((1...count).map { "err \($0)" }[...].map { Substring($0) }))
+        // Both streams really were interleaved in the event log, not stored one after the other.
+        let streams = try h.events(id).filter { $0.type == EventType.output }.map { $0.dataValue["stream"]?.stringValue ?? "" }
+        let switches = zip(streams, streams.dropFirst()).filter { $0 != $1 }.count
+        #expect(switches > 10)
+        #expect(try h.events(id).last?.type == EventType.runFinished)
+    }
+
+    @Test func invalidUTF8AndNulBytesRoundTripExactly() throws {
+        let h = try MexecHarness()
+        try h.start()
+        // An invalid byte, NULs, and a two-byte character split across two writes.
+        let id = try h.create(#"printf 'a\377b\000c\000'; printf 'h\303'; sleep 0.2; printf '\251llo\n'; printf 'e\000' >&2"#)
+        let run = try h.finished(id)
+        #expect(run.status == .succeeded, "\(h.logs)")
+        #expect(try h.output(id, stream: "stdout") == [0x61, 0xFF, 0x62, 0x00, 0x63, 0x00] + Array("héllo\n".utf8))
+        #expect(try h.output(id, stream: "stderr") == [0x65, 0x00])
+        // The character split between two writes arrives whole, as text ("é…"), not as two b64 halves.
+        let texts = try h.events(id).compactMap { $0.dataValue["text"]?.stringValue }
+        #expect(texts.contains { $0.contains("éllo") })
+    }
+
+    @Test func tenMegabyteLineKeepsExecutorMemoryBounded() throws {
+        let h = try MexecHarness()
+        try h.start()
+        let size = 10_000_000
+        // The agent then waits for input, so the executor is measured while alive.
+        let id = try h.create("head -c \(size) /dev/zero | tr '\\000' 'a'; echo; read done")
+        #expect(try eventually(timeout: 120, interval: 0.05) { try h.output(id, stream: "stdout").count == size + 1 }, "\(h.logs)")
+        let executor = try #require(try h.db.processes(runId: id).executorPid)
+        let peakKB = try #require(Proc.statusKB(executor, "VmHWM"))
+        #expect(peakKB < 100 * 1024, "executor peak RSS \(peakKB) kB")
+        try Exec.run("mcli", ["input", "--db", h.tmp.dbPath, String(id), "bye"])
+        #expect(try h.finished(id).status == .succeeded)
+        let bytes = try h.output(id, stream: "stdout")
+        #expect(bytes.count == size + 1 && bytes.dropLast().allSatisfy { $0 == 0x61 } && bytes.last == 0x0A)
+        // Split into events no longer than the limit.
+        let longest = try h.events(id).compactMap { $0.dataValue["text"]?.stringValue?.utf8.count }.max() ?? 0
+        #expect(longest <= Defaults.outputEventMaxBytes)
+    }
+
+    @Test func ptyModeMergesOutputOnATerminal() throws {
+        let h = try MexecHarness()
+        try h.start()
+        let id = try h.create("test -t 0 && test -t 1 && echo tty-yes; tty; echo to-stderr >&2; stty size", pty: true)
+        let run = try h.finished(id)
+        #expect(run.status == .succeeded, "\(h.logs)")
+        let text = try h.text(id, stream: "pty")
+        #expect(text.contains("tty-yes"))
+        #expect(text.contains("/dev/pts/"))
+        #expect(text.contains("to-stderr"))
+        #expect(text.contains("\(Defaults.ptyRows) \(Defaults.ptyColumns)"))
+        #expect(try h.output(id, stream: "stdout").isEmpty && h.output(id, stream: "stderr").isEmpty)
+    }
+
+    @Test func theOutputCapEndsInANoticeAndTheRunStillFinishes() throws {
+        let h = try MexecHarness(args: ["--output-cap-bytes", "1000"])
+        try h.start()
+        let id = try h.create("seq 1 100000; echo after-cap >&2")
+        let run = try h.finished(id)
+        #expect(run.status == .succeeded, "\(h.logs)")
+        #expect(try h.output(id, stream: "stdout").count <= 1000)
+        let notice = try h.events(id).first { $0.type == EventType.notice }?.dataValue["text"]?.stringValue ?? ""
+        #expect(notice.contains("output cap of 1000 bytes reached"))
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import MTestSupport
+import Testing
+@testable import mexec
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct OrphanKillerTests {
+    /// A `sleep` leading its own process group, with a child in the same group.
+    private func startGroup() throws -> pid_t {
+        try Spawn.start(["/bin/sh", "-c", "sleep 30 & exec sleep 30"], environment: ["PATH": "/usr/bin:/bin"],
+                        directory: "/", stdio: .descriptors(0, 1, 2), newSession: false)
+    }
+
+    @Test func aGroupWhoseLeaderHasAnotherStartTimeIsNeverSignalled() throws {
+        let pid = try startGroup()
+        defer { kill(-pid, SIGKILL); _ = waitpid(pid, nil, 0) }
+        let stat = try #require(ProcStat.read(pid))
+        #expect(stat.pgid == pid)
+        // As if the pid had been reused by a process that started later.
+        #expect(OrphanKiller.killAgentGroup(pgid: pid, leaderStartTicks: stat.startTicks + 1) == 0)
+        #expect(!OrphanKiller.killProcess(pid: pid, startTicks: stat.startTicks + 1))
+        #expect(!ProcStat.isGone(pid))
+    }
+
+    @Test func theRecordedGroupIsKilledWholeIncludingChildren() throws {
+        let pid = try startGroup()
+        let stat = try #require(ProcStat.read(pid))
+        #expect(try eventually(timeout: 5) { ProcStat.members(ofGroup: pid).count == 2 })
+        #expect(OrphanKiller.killAgentGroup(pgid: pid, leaderStartTicks: stat.startTicks) == 2)
+        _ = waitpid(pid, nil, 0)
+        #expect(try eventually(timeout: 5) { ProcStat.members(ofGroup: pid).isEmpty })
+    }
+
+    @Test func statParsingSurvivesParenthesesAndSpacesInTheName() {
+        let line = "4242 (a (weird) name) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10"
+        #expect(ProcStat.parse(line) == ProcStat(pid: 4242, state: "S", pgid: 4242, startTicks: 987654))
+    }
+}
