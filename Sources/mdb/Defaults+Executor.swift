@@ -18,8 +18,10 @@ extension Defaults {
     public static let drainAfterExitMilliseconds: Int = 500
     /// How often the daemon looks for expired leases.
     public static let reapIntervalMilliseconds: Int = 1_000
-    /// How often the daemon checks for queued runs when nothing changed.
+    /// How long the daemon waits after a failed change check before trying again.
     public static let claimPollIntervalMilliseconds: Int = 10
+    /// How often the daemon looks for queued runs when no commit woke it.
+    public static let claimIdleCheckSeconds: Double = 1
     /// Default PTY size for `pty: true` runs.
     public static let ptyColumns: UInt16 = 120
     /// Default PTY size for `pty: true` runs.

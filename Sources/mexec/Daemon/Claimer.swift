@@ -24,15 +24,14 @@ struct Claimer: Service {
         // Graceful shutdown cancels the loop mid-sleep; that is a clean stop, not an error.
         do {
             try await cancelWhenGracefulShutdown {
-                var lastFullCheck = Date.distantPast
                 while !Task.isCancelled {
                     reapExitedExecutors()
-                    let changed = (try? watch.changed()) ?? true
-                    if changed || Date().timeIntervalSince(lastFullCheck) > 1 {
-                        lastFullCheck = Date()
-                        claimWhileFree()
+                    claimWhileFree()
+                    // Sleep until someone commits (a new run, a run ending frees a slot),
+                    // or a second passes; an idle daemon costs nothing.
+                    if (try? await watch.nextChange(timeout: Defaults.claimIdleCheckSeconds)) == nil {
+                        try await Task.sleep(for: .milliseconds(Defaults.claimPollIntervalMilliseconds))
                     }
-                    try await Task.sleep(for: .milliseconds(Defaults.claimPollIntervalMilliseconds))
                 }
             }
         } catch is CancellationError {}

@@ -26,14 +26,14 @@ enum AgentRequests {
                 logger.info("approval \(approval.id) requested by the agent")
                 let watch = try ChangeWatch(path: db.path)
                 while true {
-                    if try watch.changed() {
-                        let current = try db.approval(approval.id)
-                        if current.status != .pending {
-                            return AgentResponse(ok: true, decision: current.status.rawValue, note: current.note,
-                                                 approvalId: current.id)
-                        }
+                    let current = try db.approval(approval.id)
+                    if current.status != .pending {
+                        return AgentResponse(ok: true, decision: current.status.rawValue, note: current.note,
+                                             approvalId: current.id)
                     }
-                    usleep(5_000)
+                    // Sleeps on inotify until someone commits: a decision reaches the
+                    // agent within a millisecond, and waiting costs nothing.
+                    _ = try watch.waitForChange(timeout: 1)
                 }
             } catch let error as MDBError {
                 return AgentResponse(ok: false, error: error.description)
