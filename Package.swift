@@ -25,6 +25,10 @@ let package = Package(
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
             resources: [.embedInCode("migrations")]
         ),
+        // Random secrets and their stored hashes (tokens, sessions), shared by mweb and mcli.
+        .target(name: "MAuth", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // libqrencode, for the pairing QR code `mcli up` and `mcli pair` print.
+        .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode"),
         // libsystemd's sd_notify, for Type=notify units and the watchdog.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd"),
         .executableTarget(
@@ -39,19 +43,21 @@ let package = Package(
         .executableTarget(
             name: "mweb",
             dependencies: [
-                "mdb",
+                "mdb", "MAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            resources: [.embedInCode("Public"), .embedInCode("openapi.yaml")]
         ),
         .executableTarget(
             name: "mcli",
             dependencies: [
-                "mdb",
+                "mdb", "MAuth", "CQRencode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -62,5 +68,13 @@ let package = Package(
         .executableTarget(name: "mstress", dependencies: ["mdb"], path: "Tests/mstress"),
         .testTarget(name: "mdbTests", dependencies: ["mdb", "MTestSupport"]),
         .testTarget(name: "mcliTests", dependencies: ["mdb", "MTestSupport"]),
+        .testTarget(
+            name: "mwebTests",
+            dependencies: [
+                "mweb", "mdb", "MAuth", "MTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ]
+        ),
     ]
 )

@@ -14,6 +14,8 @@ public enum Migrator {
     /// against the files in `migrations/`.
     public static let all: [Migration] = [
         Migration(version: 1, name: "initial", sql: text(PackageResources._001_initial_sql)),
+        // 2 is mexec's (on its own branch); each missing version is applied in order.
+        Migration(version: 3, name: "sessions", sql: text(PackageResources._003_sessions_sql)),
     ]
 
     /// The newest schema version this build knows.

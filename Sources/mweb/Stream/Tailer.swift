@@ -1,0 +1,48 @@
+import Logging
+import ServiceLifecycle
+import mdb
+
+/// The one poller per mweb process: checks `PRAGMA data_version` about every
+/// millisecond and, only when something was committed, reads the new events
+/// by id in pages (ending each read before publishing) and hands them to the
+/// fan-out. Its cost per tick does not depend on the number of clients.
+struct Tailer: Service {
+    let databasePath: String
+    let store: any MStore
+    let fanOut: FanOut
+    /// The last event id already in the database when mweb started: clients
+    /// replay up to it from the database, the tailer publishes what follows.
+    let startAfterId: Int64
+    let pollIntervalMicroseconds: Int
+    let logger: Logger
+
+    func run() async throws {
+        let watch = try ChangeWatch(path: databasePath)
+        var lastId = startAfterId
+        defer { fanOut.finishAll() }
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                if try watch.changed() {
+                    lastId = try publish(after: lastId)
+                }
+            } catch {
+                // A busy or briefly unreadable database is retried on the next tick.
+                logger.warning("tailer read failed; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+            try? await Task.sleep(for: .microseconds(pollIntervalMicroseconds))
+        }
+    }
+
+    /// Publishes every event with an id above `lastId`; returns the new last id.
+    private func publish(after lastId: Int64) throws -> Int64 {
+        var last = lastId
+        while true {
+            let page = try store.events(afterId: last, limit: WebDefaults.pageSize)
+            guard let tail = page.last else { return last }
+            fanOut.publish(page.map(WireFrame.init))
+            last = tail.id
+            if page.count < WebDefaults.pageSize { return last }
+        }
+    }
+}
