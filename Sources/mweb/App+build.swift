@@ -14,8 +14,7 @@ import mdb
 /// `onListening` gets the URL once the server accepts connections.
 func buildApplication(config: AppConfig, logger: Logger? = nil,
                       onListening: @escaping @Sendable (String) async -> Void = { _ in }) throws -> some ApplicationProtocol {
-    var logger = logger ?? Logger(label: "mweb")
-    if logger.logLevel > .info { logger.logLevel = .info }
+    let logger = logger ?? Logger(label: "mweb")
     let db = try MDatabase(path: config.databasePath)
     let fanOut = FanOut(clientQueueFrames: config.clientQueueFrames)
     let tailer = Tailer(databasePath: config.databasePath, store: db, fanOut: fanOut,

@@ -30,11 +30,15 @@ struct MWeb: AsyncParsableCommand {
     @Option(name: .customLong("public-url"), help: "The URL people use behind a reverse proxy (https://… makes cookies Secure).")
     var publicURL: String?
 
+    @Option(name: .customLong("failed-auth-limit"), help: "Failed credentials per address per minute before 429.")
+    var failedAuthLimit = WebDefaults.failedAuthLimit
+
     func run() async throws {
         var config = AppConfig(databasePath: Defaults.databasePath(explicit: db))
         config.host = host
         config.port = port
         config.publicURL = publicURL
+        config.failedAuthLimit = max(1, failedAuthLimit)
         do {
             switch (tlsCert, tlsKey) {
             case let (cert?, key?): config.tls = .init(certificate: cert, key: key)
