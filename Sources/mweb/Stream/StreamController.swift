@@ -77,7 +77,7 @@ struct StreamController {
                 ?? store.events(afterId: cursor, limit: WebDefaults.pageSize)
             for event in page {
                 let frame = WireFrame(event)
-                try await outbound.write(.text(frame.text))
+                try await outbound.write(.custom(frame.frame))
                 cursor = cursorOf(frame)
             }
             if page.count < WebDefaults.pageSize { break }
@@ -85,7 +85,7 @@ struct StreamController {
         for await frame in queue.frames {
             let position = cursorOf(frame)
             if position <= cursor { continue }
-            try await outbound.write(.text(frame.text))
+            try await outbound.write(.custom(frame.frame))
             cursor = position
         }
         if queue.overflowed {

@@ -1,3 +1,5 @@
+import NIOCore
+import NIOWebSocket
 import mdb
 
 /// One event ready to send: encoded once (`Event.wireJSON`) and shared by
@@ -6,12 +8,13 @@ struct WireFrame: Sendable {
     let id: Int64
     let runId: Int64
     let seq: Int64
-    let text: String
+    /// The text frame, built once; every client's write shares its bytes.
+    let frame: WebSocketFrame
 
     init(_ event: Event) {
         id = event.id
         runId = event.runId
         seq = event.seq
-        text = event.wireJSON
+        frame = WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: event.wireJSON))
     }
 }
