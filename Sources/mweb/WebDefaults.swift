@@ -6,6 +6,8 @@ enum WebDefaults {
     static let clientQueueFrames = 8_192
     /// The close code sent to a client that fell too far behind; it resumes with `after=`.
     static let slowClientCloseCode: UInt16 = 4008
+    /// How long a slow client gets to read up to its close frame before the socket is closed.
+    static let slowClientCloseGraceSeconds = 10
     /// Failed logins allowed per client address within `failedAuthWindowSeconds` before 429.
     static let failedAuthLimit = 10
     /// The window (and the Retry-After) of the failed-login limiter.

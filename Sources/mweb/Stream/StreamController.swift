@@ -57,16 +57,28 @@ struct StreamController {
                        after: Int64) async throws {
         let queue = fanOut.subscribe(runId: runId)
         defer { fanOut.unsubscribe(queue) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            // Reading is what notices the client's close frame.
-            group.addTask { for try await _ in inbound {} }
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            // Reading is what notices the client's close frame (true: the client left).
+            group.addTask { for try await _ in inbound {}; return true }
             group.addTask { try await pump(outbound: outbound, queue: queue, runId: runId, after: after) }
-            try await group.next()
+            if try await group.next() == false, queue.overflowed {
+                // The 4008 close frame sits behind the frames the client has not
+                // read yet; closing the socket now would drop it. Wait, a bounded
+                // while, for the client to read up to it and answer the close.
+                group.addTask {
+                    try await Task.sleep(for: .seconds(WebDefaults.slowClientCloseGraceSeconds))
+                    return false
+                }
+                _ = try await group.next()
+            }
             group.cancelAll()
         }
     }
 
-    private func pump(outbound: WebSocketOutboundWriter, queue: ClientQueue, runId: Int64?, after: Int64) async throws {
+    /// Replays, then forwards live frames; returns false when the queue ended
+    /// (overflow, after sending the close frame, or shutdown).
+    private func pump(outbound: WebSocketOutboundWriter, queue: ClientQueue, runId: Int64?,
+                      after: Int64) async throws -> Bool {
         // The cursor is the run's seq for a run stream, the event id for all runs.
         let byId = runId == nil
         func cursorOf(_ frame: WireFrame) -> Int64 { byId ? frame.id : frame.seq }
@@ -92,5 +104,6 @@ struct StreamController {
             try await outbound.close(WebSocketErrorCode(codeNumber: Int(WebDefaults.slowClientCloseCode)),
                                      reason: "too slow, resume with after=\(cursor)")
         }
+        return false
     }
 }

@@ -36,46 +36,48 @@ func followWithRandomDisconnects(runId: Int64, token: String, port: @escaping @S
     return (received.get(), connections)
 }
 
-@Suite struct ResumeTests {
-    @Test func resumingWithAfterAtRandomPointsGivesEveryEventExactlyOnce() async throws {
-        try await LiveServer.with { server in
-            let run = try server.db.createRun(NewRun(spec: RunSpec(command: "fast")))
-            _ = try server.db.claimNextRun(workerId: "w")
-            let total = 3_000
-            async let writer: Void = onThread { try writeFastRun(server.db, runId: run.id, count: total) }
-            let (events, connections) = try await followWithRandomDisconnects(
-                runId: run.id, token: server.readToken, port: { server.port })
-            try await writer
-            let expected = try server.db.run(run.id).lastSeq
-            #expect(events.map(\.seq) == Array(1...expected), "every event exactly once, in order")
-            #expect(events.allSatisfy { $0.runId == run.id })
-            #expect(connections >= 20, "reconnected \(connections) times")
+extension StreamLoad {
+    @Suite struct ResumeTests {
+        @Test func resumingWithAfterAtRandomPointsGivesEveryEventExactlyOnce() async throws {
+            try await LiveServer.with { server in
+                let run = try server.db.createRun(NewRun(spec: RunSpec(command: "fast")))
+                _ = try server.db.claimNextRun(workerId: "w")
+                let total = 3_000
+                async let writer: Void = onThread { try writeFastRun(server.db, runId: run.id, count: total) }
+                let (events, connections) = try await followWithRandomDisconnects(
+                    runId: run.id, token: server.readToken, port: { server.port })
+                try await writer
+                let expected = try server.db.run(run.id).lastSeq
+                #expect(events.map(\.seq) == Array(1...expected), "every event exactly once, in order")
+                #expect(events.allSatisfy { $0.runId == run.id })
+                #expect(connections >= 20, "reconnected \(connections) times")
+            }
         }
-    }
 
-    @Test func allRunsStreamSendsEveryEventInCommitOrder() async throws {
-        try await LiveServer.with { server in
-            let runs = try (0..<3).map { i in
-                try server.db.createRun(NewRun(title: "r\(i)", spec: RunSpec(command: "x"))).id
-            }
-            for id in runs { _ = try server.db.claimNextRun(workerId: "w\(id)") }
-            async let writers: Void = onThread {
-                for _ in 0..<100 {
-                    for id in runs { try server.db.append(runId: id, [NewEvent("output", ["text": "."])]) }
+        @Test func allRunsStreamSendsEveryEventInCommitOrder() async throws {
+            try await LiveServer.with { server in
+                let runs = try (0..<3).map { i in
+                    try server.db.createRun(NewRun(title: "r\(i)", spec: RunSpec(command: "x"))).id
                 }
-                for id in runs { try server.db.finishRun(runId: id, status: .succeeded, exitCode: 0) }
+                for id in runs { _ = try server.db.claimNextRun(workerId: "w\(id)") }
+                async let writers: Void = onThread {
+                    for _ in 0..<100 {
+                        for id in runs { try server.db.append(runId: id, [NewEvent("output", ["text": "."])]) }
+                    }
+                    for id in runs { try server.db.finishRun(runId: id, status: .succeeded, exitCode: 0) }
+                }
+                let received = LockedBox<[WireEvent]>([])
+                let finished = LockedBox(0)
+                try await stream(port: server.port, path: "/api/v1/stream?after=0", token: server.readToken) { text in
+                    guard let event = WireEvent(text) else { return false }
+                    received.mutate { $0.append(event) }
+                    if event.type == "run.finished" { finished.mutate { $0 += 1 } }
+                    return finished.get() < runs.count
+                }
+                try await writers
+                let lastId = try server.db.lastEventId()
+                #expect(received.get().map(\.id) == Array(1...lastId))
             }
-            let received = LockedBox<[WireEvent]>([])
-            let finished = LockedBox(0)
-            try await stream(port: server.port, path: "/api/v1/stream?after=0", token: server.readToken) { text in
-                guard let event = WireEvent(text) else { return false }
-                received.mutate { $0.append(event) }
-                if event.type == "run.finished" { finished.mutate { $0 += 1 } }
-                return finished.get() < runs.count
-            }
-            try await writers
-            let lastId = try server.db.lastEventId()
-            #expect(received.get().map(\.id) == Array(1...lastId))
         }
     }
 }
