@@ -66,6 +66,16 @@ let package = Package(
         .target(name: "MTestSupport", dependencies: ["mdb"], path: "Tests/MTestSupport"),
         // A tiny process per bus primitive, so tests can race real processes.
         .executableTarget(name: "mstress", dependencies: ["mdb"], path: "Tests/mstress"),
+        // Commit-to-frame latency at N WebSocket clients against a running mweb (docs/BENCHMARKS.md).
+        .executableTarget(
+            name: "mbench",
+            dependencies: [
+                "mdb",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/mbench"
+        ),
         .testTarget(name: "mdbTests", dependencies: ["mdb", "MTestSupport"]),
         .testTarget(name: "mcliTests", dependencies: ["mdb", "MTestSupport"]),
         .testTarget(
