@@ -18,7 +18,7 @@ func buildApplication(config: AppConfig, logger: Logger? = nil,
     let db = try MDatabase(path: config.databasePath)
     let fanOut = FanOut(clientQueueFrames: config.clientQueueFrames)
     let tailer = Tailer(databasePath: config.databasePath, store: db, fanOut: fanOut,
-                        startAfterId: try db.lastEventId(), pollIntervalMicroseconds: config.pollIntervalMicroseconds,
+                        startAfterId: try db.lastEventId(),
                         logger: logger)
     let router = buildRouter(store: db, fanOut: fanOut, config: config)
     let scheme = config.tls == nil ? "http" : "https"

@@ -18,7 +18,6 @@ struct AppConfig: Sendable {
     /// one makes the session cookie Secure.
     var publicURL: String?
     var clientQueueFrames = WebDefaults.clientQueueFrames
-    var pollIntervalMicroseconds = Defaults.changePollIntervalMicroseconds
     var failedAuthLimit = WebDefaults.failedAuthLimit
 
     init(databasePath: String) {

@@ -14,6 +14,8 @@ enum WebDefaults {
     static let failedAuthWindowSeconds: Double = 60
     /// Events read from the database per query when replaying or tailing.
     static let pageSize = 1_000
+    /// Longest the tailer sleeps without a commit before checking whether to stop.
+    static let idleWakeMilliseconds = 250
     /// Largest `limit` a list accepts (larger ones are clamped).
     static let maxListLimit = 1_000
     /// The session cookie's name.
