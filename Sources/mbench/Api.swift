@@ -42,19 +42,39 @@ struct Api: Sendable {
         return "\(ws)/api/v1/stream?after=\(after)"
     }
 
-    /// Connects to a stream and calls `onFrame` with each text frame until it returns false
-    /// or the server closes.
+    /// Follows a stream like a real client: calls `onFrame` with each text frame
+    /// until it returns false; when the server closes early (a slow client gets
+    /// 4008), reconnects with `after=` the last seq received. Returns the number
+    /// of reconnects.
+    @discardableResult
     func stream(runId: Int64?, after: Int64 = 0, onConnect: @escaping @Sendable () -> Void = {},
-                onFrame: @escaping @Sendable (String) async -> Bool) async throws {
+                onFrame: @escaping @Sendable (String) async -> Bool) async throws -> Int {
         var headers = HTTPFields()
         headers[.authorization] = "Bearer \(token)"
         let config = WebSocketClientConfiguration(maxFrameSize: 1 << 22, additionalHeaders: headers)
-        _ = try await WebSocketClient.connect(url: streamURL(runId: runId, after: after), configuration: config,
-                                              logger: Logger(label: "mbench.ws")) { inbound, _, _ in
-            onConnect()
-            for try await message in inbound.messages(maxSize: 1 << 24) {
-                if case .text(let text) = message, await !onFrame(text) { return }
+        let cursor = LockedCounter()
+        cursor.set(Int(after))
+        let done = LockedCounter()
+        var reconnects = -1
+        while done.value == 0 {
+            reconnects += 1
+            if reconnects > 1000 { throw Cluster.SetupError(description: "stream kept closing") }
+            _ = try await WebSocketClient.connect(url: streamURL(runId: runId, after: Int64(cursor.value)), configuration: config,
+                                                  logger: Logger(label: "mbench.ws")) { inbound, _, _ in
+                onConnect()
+                for try await message in inbound.messages(maxSize: 1 << 24) {
+                    guard case .text(let text) = message else { continue }
+                    if let seq = Api.cursorValue(text, key: runId == nil ? "\"id\":" : "\"seq\":") { cursor.set(seq) }
+                    if await !onFrame(text) { done.set(1); return }
+                }
             }
         }
+        return reconnects
+    }
+
+    /// The integer after `key` in a wire frame (its seq or id), without a JSON parse.
+    static func cursorValue(_ frame: String, key: String) -> Int? {
+        guard let range = frame.range(of: key) else { return nil }
+        return Int(frame[range.upperBound...].prefix { $0.isNumber })
     }
 }

@@ -33,6 +33,9 @@ final class Cluster: @unchecked Sendable {
 
     /// Creates the database and a token, then starts mweb and mexec.
     func start(concurrency: Int) throws {
+        for tool in ["mcli", "mweb", "mexec"] where !FileManager.default.isExecutableFile(atPath: bin(tool)) {
+            throw SetupError(description: "\(bin(tool)) is missing: build everything first (swift build -c release)")
+        }
         _ = try runTool("mcli", ["init", "--db", dbPath])
         let created = try runTool("mcli", ["token", "create", "--name", "bench", "--scope", "admin", "--json", "--db", dbPath])
         guard let t = try JSONValue.parse(created)["token"]?.stringValue else { throw SetupError(description: "no token in \(created)") }

@@ -28,7 +28,11 @@ func frameStamps(_ frame: String) -> [UInt64] {
     let bytes = Array(frame.utf8)
     var i = 0
     while i + 2 < bytes.count {
-        if bytes[i] == UInt8(ascii: "t"), bytes[i + 1] == UInt8(ascii: "="), i == 0 || !(bytes[i - 1] >= 0x61 && bytes[i - 1] <= 0x7A) {
+        // A stamp starts a line of the agent's output: after the text's opening
+        // quote, or after an escaped newline (`\n`) when lines share an event.
+        let startsLine = i >= 1 && (bytes[i - 1] == UInt8(ascii: "\"")
+            || (i >= 2 && bytes[i - 1] == UInt8(ascii: "n") && bytes[i - 2] == UInt8(ascii: "\\")))
+        if bytes[i] == UInt8(ascii: "t"), bytes[i + 1] == UInt8(ascii: "="), startsLine {
             var j = i + 2, v: UInt64 = 0
             while j < bytes.count, bytes[j] >= 0x30, bytes[j] <= 0x39 { v = v * 10 + UInt64(bytes[j] - 0x30); j += 1 }
             if j > i + 2 { result.append(v) }
@@ -102,6 +106,7 @@ struct Scenarios {
         try cluster.start(concurrency: runs)
         let api = Api(baseURL: cluster.baseURL, token: cluster.token)
         let recorder = LatencyRecorder()
+        let reconnects = LockedCounter()
         let command = "'\(mbenchPath)' agent --rate \(Int(rate)) --count \(count) --delay 2"
         var ids: [Int64] = []
         for i in 0..<runs { ids.append(try await api.createRun(command: command, title: "latency \(i)")) }
@@ -109,11 +114,12 @@ struct Scenarios {
             for id in ids {
                 for _ in 0..<clientsPerRun {
                     group.addTask {
-                        try await api.stream(runId: id) { frame in
+                        let n = try await api.stream(runId: id) { frame in
                             let now = wallNanos()
                             for stamp in frameStamps(frame) { recorder.record(nanos: Int64(now) - Int64(stamp)) }
                             return !isFinished(frame)
                         }
+                        reconnects.add(n)
                     }
                 }
             }
@@ -124,7 +130,9 @@ struct Scenarios {
             throw Cluster.SetupError(description: "clients received \(recorder.count) stamped lines, expected \(expected)")
         }
         let pipe = try pipeBaseline(runs: runs, rate: rate, count: count)
-        return [
+        let closes = BenchRow(scenario: "latency", metric: "\(label) slow-client closes (resumed)", m: Double(reconnects.value),
+                              baseline: nil, baselineName: nil, unit: "")
+        return [closes] + [
             ("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("max", 100.0),
         ].map { name, p in
             BenchRow(scenario: "latency", metric: "\(label) \(name)", m: p == 100 ? recorder.maxMs : recorder.ms(p),
