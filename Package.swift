@@ -35,6 +35,10 @@ let package = Package(
         ),
         // Diffs of a run's workspace against its last approved point, approve/reject, apply to a target; drives `git`.
         .target(name: "mgit", dependencies: [.product(name: "Subprocess", package: "swift-subprocess")]),
+        // Random secrets and their stored hashes (tokens, sessions), shared by mweb and mcli.
+        .target(name: "MAuth", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // libqrencode, for the pairing QR code `mcli up` and `mcli pair` print.
+        .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode"),
         // libsystemd's sd_notify, for Type=notify units and the watchdog.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd"),
         // posix_spawn's GNU extensions (chdir, closefrom), hidden from Swift's Glibc module.
@@ -53,19 +57,21 @@ let package = Package(
         .executableTarget(
             name: "mweb",
             dependencies: [
-                "mdb",
+                "mdb", "MAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            resources: [.embedInCode("Public"), .embedInCode("openapi.yaml")]
         ),
         .executableTarget(
             name: "mcli",
             dependencies: [
-                "mdb", "magent",
+                "mdb", "magent", "MAuth", "CQRencode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -92,5 +98,13 @@ let package = Package(
         .testTarget(name: "mcliTests", dependencies: ["mdb", "MTestSupport"]),
         .testTarget(name: "mgitTests", dependencies: ["mgit", "MTestSupport"]),
         .testTarget(name: "mexecTests", dependencies: ["mdb", "mexec", "MTestSupport"]),
+        .testTarget(
+            name: "mwebTests",
+            dependencies: [
+                "mweb", "mdb", "MAuth", "MTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ]
+        ),
     ]
 )

@@ -127,3 +127,21 @@ CREATE TABLE outbox (
     sent_at          TEXT
 );
 CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+CREATE TABLE sessions (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    token_id      INTEGER NOT NULL REFERENCES tokens (id) ON DELETE CASCADE,
+    hash          TEXT NOT NULL UNIQUE,              -- hex SHA-256 of the cookie value
+    created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    expires_at    TEXT NOT NULL,
+    last_used_at  TEXT
+);
+CREATE INDEX sessions_by_token ON sessions (token_id);
+CREATE TABLE diff_requests (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id        INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    requested_by  TEXT NOT NULL DEFAULT '',
+    created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    handled_at    TEXT,
+    diff_id       INTEGER REFERENCES diffs (id)
+);
+CREATE INDEX diff_requests_pending ON diff_requests (run_id, id) WHERE handled_at IS NULL;

@@ -11,7 +11,7 @@ struct MCLI: AsyncParsableCommand {
         discussion: "Every command takes --db PATH (or M_DB; default ./m.db) and --json for scripts.",
         subcommands: [
             Init.self, Run.self, Runs.self, Show.self, Logs.self, InputCommand.self, Cancel.self,
-            Approvals.self, Approve.self, Reject.self, Ask.self,
+            Approvals.self, Approve.self, Reject.self, Ask.self, TokenCommand.self, Up.self, Pair.self,
         ]
     )
 }

@@ -14,6 +14,8 @@ public enum Defaults {
     public static let changeFallbackPollMilliseconds: Int = 250
     /// Largest page of events one query returns.
     public static let maxEventPageSize: Int = 1_000
+    /// How long a browser session (cookie) lasts.
+    public static let sessionLifetimeSeconds: Double = 30 * 24 * 3600
     /// Database file name used when neither `--db` nor `M_DB` is given.
     public static let databaseFileName = "m.db"
     /// Environment variable naming the database file.

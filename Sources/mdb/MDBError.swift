@@ -6,6 +6,7 @@ public enum MDBError: Error, Equatable, CustomStringConvertible, Sendable {
     case runNotFound(Int64)
     case approvalNotFound(Int64)
     case diffNotFound(Int64)
+    case tokenNotFound(String)
     case approvalAlreadyResolved(id: Int64, status: String)
     case runFinished(id: Int64, status: String)
     case leaseLost(runId: Int64, workerId: String)
@@ -25,6 +26,8 @@ public enum MDBError: Error, Equatable, CustomStringConvertible, Sendable {
             return "approval \(id) does not exist; `mcli approvals` lists the pending ones"
         case .diffNotFound(let id):
             return "diff \(id) does not exist"
+        case .tokenNotFound(let key):
+            return "no token \(key): `mcli token list` shows them"
         case .approvalAlreadyResolved(let id, let status):
             return "approval \(id) was already decided (\(status)); the first decision stands"
         case .runFinished(let id, let status):

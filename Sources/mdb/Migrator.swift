@@ -15,6 +15,7 @@ public enum Migrator {
     public static let all: [Migration] = [
         Migration(version: 1, name: "initial", sql: text(PackageResources._001_initial_sql)),
         Migration(version: 2, name: "processes", sql: text(PackageResources._002_processes_sql)),
+        Migration(version: 3, name: "sessions", sql: text(PackageResources._003_sessions_sql)),
     ]
 
     /// The newest schema version this build knows.

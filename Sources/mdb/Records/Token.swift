@@ -17,3 +17,19 @@ public struct Token: Codable, Sendable, Equatable, FetchableRecord, TableRecord 
         case createdAt = "created_at", lastUsedAt = "last_used_at", revokedAt = "revoked_at"
     }
 }
+
+/// What a token may do. Each scope includes the ones before it.
+public enum TokenScope: String, Codable, Sendable, CaseIterable, Comparable {
+    /// Observe: list and read runs, events, approvals, diffs; stream.
+    case read
+    /// Also create runs, send input, cancel, decide approvals, ask for diffs.
+    case steer
+    /// Also manage tokens and notifiers.
+    case admin
+
+    private var rank: Int { self == .read ? 0 : self == .steer ? 1 : 2 }
+    public static func < (lhs: TokenScope, rhs: TokenScope) -> Bool { lhs.rank < rhs.rank }
+
+    /// Whether a holder of this scope may do what `required` guards.
+    public func allows(_ required: TokenScope) -> Bool { self >= required }
+}

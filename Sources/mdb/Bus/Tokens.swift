@@ -1,0 +1,67 @@
+import Foundation
+import GRDB
+
+extension MDatabase {
+    /// Stores a new token by the hash of its secret (the secret itself is never stored).
+    public func createToken(name: String, scope: TokenScope, hash: String) throws -> Token {
+        let name = name.trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty else { throw MDBError.invalidArgument("a token needs a name (--name)") }
+        guard name.utf8.count <= 200 else { throw MDBError.invalidArgument("a token name is at most 200 bytes") }
+        return try write(.full) { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM tokens WHERE name = ?", arguments: [name]) == true {
+                throw MDBError.invalidArgument("a token named '\(name)' already exists: pick another name, or revoke it first")
+            }
+            return try Token.fetchOne(db, sql: """
+                INSERT INTO tokens (name, scope, hash) VALUES (?, ?, ?) RETURNING *
+                """, arguments: [name, scope.rawValue, hash])!
+        }
+    }
+
+    /// Every token, oldest first (revoked ones included, marked by `revoked_at`).
+    public func tokens() throws -> [Token] {
+        try read { try Token.fetchAll($0, sql: "SELECT * FROM tokens ORDER BY id") }
+    }
+
+    /// Whether any token is still valid (`mcli up` creates a first one otherwise).
+    public func hasActiveToken() throws -> Bool {
+        try read { try Bool.fetchOne($0, sql: "SELECT EXISTS (SELECT 1 FROM tokens WHERE revoked_at IS NULL)") ?? false }
+    }
+
+    /// Revokes a token by id or name (durably); its sessions end with it.
+    @discardableResult
+    public func revokeToken(_ key: String) throws -> Token {
+        try write(.full) { db in
+            let token: Token?
+            if let id = Int64(key) {
+                token = try Token.fetchOne(db, key: id)
+            } else {
+                token = try Token.fetchOne(db, sql: "SELECT * FROM tokens WHERE name = ?", arguments: [key])
+            }
+            guard let token else { throw MDBError.tokenNotFound(key) }
+            try db.execute(sql: """
+                UPDATE tokens SET revoked_at = coalesce(revoked_at, \(Timestamp.sqlNow)) WHERE id = ?
+                """, arguments: [token.id])
+            try db.execute(sql: "DELETE FROM sessions WHERE token_id = ?", arguments: [token.id])
+            return try Token.fetchOne(db, key: token.id)!
+        }
+    }
+
+    /// The unrevoked token with this secret hash, if any.
+    public func activeToken(hash: String) throws -> Token? {
+        try read { db in
+            try Token.fetchOne(db.cachedStatement(sql: """
+                SELECT * FROM tokens WHERE hash = ? AND revoked_at IS NULL
+                """), arguments: [hash])
+        }
+    }
+
+    /// Records that a token was used, at most once a minute (a write per request would contend with executors).
+    public func touchToken(id: Int64) throws {
+        try write { db in
+            try db.execute(sql: """
+                UPDATE tokens SET last_used_at = \(Timestamp.sqlNow)
+                WHERE id = ? AND (last_used_at IS NULL OR last_used_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-60 seconds'))
+                """, arguments: [id])
+        }
+    }
+}

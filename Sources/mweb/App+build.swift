@@ -1,0 +1,93 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOSSL
+import mdb
+
+/// Builds the mweb application: the router (HTTP and WebSocket routes on one
+/// router), the tailer service and the server (HTTP/1.1 with WebSocket
+/// upgrade, TLS when configured). Tests call it with port 0 and a temp database.
+/// `onListening` gets the URL once the server accepts connections.
+func buildApplication(config: AppConfig, logger: Logger? = nil,
+                      onListening: @escaping @Sendable (String) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+    let logger = logger ?? Logger(label: "mweb")
+    let db = try MDatabase(path: config.databasePath)
+    let fanOut = FanOut(clientQueueFrames: config.clientQueueFrames)
+    let tailer = Tailer(databasePath: config.databasePath, store: db, fanOut: fanOut,
+                        startAfterId: try db.lastEventId(), pollIntervalMicroseconds: config.pollIntervalMicroseconds,
+                        logger: logger)
+    let router = buildRouter(store: db, fanOut: fanOut, config: config)
+    let scheme = config.tls == nil ? "http" : "https"
+    let base = HTTPServerBuilder.http1WebSocketUpgrade(
+        webSocketRouter: router,
+        configuration: .init(ws: .init(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: .seconds(30)))))
+    let server: HTTPServerBuilder
+    if let tls = config.tls {
+        server = try .tls(base, tlsConfiguration: try tlsConfiguration(tls))
+    } else {
+        server = base
+    }
+    return Application(
+        router: router,
+        server: server,
+        configuration: .init(address: .hostname(config.host, port: config.port), serverName: "mweb"),
+        services: [tailer],
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? config.port
+            await onListening("\(scheme)://\(config.host):\(port)")
+        },
+        logger: logger
+    )
+}
+
+/// Every route: `/healthz`, the web client, and `/api/v1` behind the authenticator.
+func buildRouter(store: any MStore, fanOut: FanOut, config: AppConfig) -> Router<MRequestContext> {
+    let router = Router(context: MRequestContext.self)
+    router.add(middleware: ErrorMiddleware())
+    let limiter = FailedAuthLimiter(limit: config.failedAuthLimit)
+    let authenticator = Authenticator(store: store, limiter: limiter)
+    HealthController(store: store).addRoutes(to: router)
+    let api = router.group("api/v1")
+    SessionController(store: store, authenticator: authenticator, limiter: limiter, config: config).addRoutes(to: api)
+    let guarded = api.group().add(middleware: authenticator)
+    RunsController(store: store).addRoutes(to: guarded)
+    EventsController(store: store).addRoutes(to: guarded)
+    ApprovalsController(store: store).addRoutes(to: guarded)
+    DiffsController(store: store).addRoutes(to: guarded)
+    StreamController(store: store, fanOut: fanOut, config: config).addRoutes(to: guarded)
+    StaticController().addRoutes(to: router, api: guarded)
+    return router
+}
+
+/// A server TLS configuration from PEM files, with errors that name the file.
+private func tlsConfiguration(_ files: AppConfig.TLSFiles) throws -> TLSConfiguration {
+    let chain: [NIOSSLCertificate]
+    let key: NIOSSLPrivateKey
+    do {
+        chain = try NIOSSLCertificate.fromPEMFile(files.certificate)
+    } catch {
+        throw MWebError.tls("cannot read the certificate \(files.certificate) (\(error)): give a PEM file")
+    }
+    do {
+        key = try NIOSSLPrivateKey(file: files.key, format: .pem)
+    } catch {
+        throw MWebError.tls("cannot read the private key \(files.key) (\(error)): give an unencrypted PEM file")
+    }
+    return TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+}
+
+/// Why mweb cannot start, in words that say what to do.
+enum MWebError: Error, CustomStringConvertible {
+    case tls(String)
+    case usage(String)
+
+    var description: String {
+        switch self {
+        case .tls(let message), .usage(let message): return message
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import mdb
+
+/// How an mweb server is set up: from flags in the real process, by hand in tests.
+struct AppConfig: Sendable {
+    /// The certificate chain and key (PEM files) for HTTPS.
+    struct TLSFiles: Sendable {
+        var certificate: String
+        var key: String
+    }
+
+    var databasePath: String
+    var host = "127.0.0.1"
+    /// 0 picks a free port; `onListening` gets the real one.
+    var port = 8080
+    var tls: TLSFiles?
+    /// The address people use when mweb sits behind a reverse proxy
+    /// (`https://m.example.org`): allowed as a WebSocket Origin, and an https
+    /// one makes the session cookie Secure.
+    var publicURL: String?
+    var clientQueueFrames = WebDefaults.clientQueueFrames
+    var pollIntervalMicroseconds = Defaults.changePollIntervalMicroseconds
+    var failedAuthLimit = WebDefaults.failedAuthLimit
+
+    init(databasePath: String) {
+        self.databasePath = databasePath
+    }
+}

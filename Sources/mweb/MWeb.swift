@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import mdb
+
+/// `mweb`: M's HTTP API, WebSocket streams and web client.
+@main
+struct MWeb: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mweb",
+        abstract: "Serve M's HTTP API, WebSocket event streams and web client.",
+        discussion: "Prints `listening on http://HOST:PORT` once serving; stops cleanly on SIGTERM/SIGINT.")
+
+    @Option(help: "Path of the database (default: $M_DB, else ./m.db).")
+    var db: String?
+
+    @Option(help: "Address to bind. 127.0.0.1 keeps M local; put a reverse proxy in front for remote use, or use --tls-cert.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on; 0 picks a free one.")
+    var port = 8080
+
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve HTTPS (with --tls-key).")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key for --tls-cert.")
+    var tlsKey: String?
+
+    @Option(name: .customLong("public-url"), help: "The URL people use behind a reverse proxy (https://… makes cookies Secure).")
+    var publicURL: String?
+
+    @Option(name: .customLong("failed-auth-limit"), help: "Failed credentials per address per minute before 429.")
+    var failedAuthLimit = WebDefaults.failedAuthLimit
+
+    func run() async throws {
+        var config = AppConfig(databasePath: Defaults.databasePath(explicit: db))
+        config.host = host
+        config.port = port
+        config.publicURL = publicURL
+        config.failedAuthLimit = max(1, failedAuthLimit)
+        do {
+            switch (tlsCert, tlsKey) {
+            case let (cert?, key?): config.tls = .init(certificate: cert, key: key)
+            case (nil, nil): break
+            default: throw MWebError.usage("--tls-cert and --tls-key go together")
+            }
+            guard (0...65535).contains(port) else { throw MWebError.usage("--port must be 0…65535") }
+            let app = try buildApplication(config: config) { url in
+                // Another program (mcli up, a test) waits for this line: write it unbuffered.
+                FileHandle.standardOutput.write(Data("listening on \(url)\n".utf8))
+            }
+            try await app.runService()
+        } catch let error as MDBError {
+            FileHandle.standardError.write(Data("mweb: \(error.description)\n".utf8))
+            throw ExitCode(2)
+        } catch let error as MWebError {
+            FileHandle.standardError.write(Data("mweb: \(error.description)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Hummingbird
+import mdb
+
+/// `/runs`: create, list, show, input, cancel.
+struct RunsController {
+    let store: any MStore
+
+    func addRoutes(to group: RouterGroup<MRequestContext>) {
+        group.post("runs", use: create)
+        group.get("runs", use: list)
+        group.get("runs/:id", use: show)
+        group.post("runs/:id/input", use: input)
+        group.post("runs/:id/cancel", use: cancel)
+    }
+
+    @Sendable func create(_ request: Request, context: MRequestContext) async throws -> Response {
+        _ = try context.require(.steer)
+        let body = try await RequestInput.jsonObject(request)
+        let new = try Self.newRun(from: body)
+        return JSONResponse.make(try store.createRun(new).api, status: .created)
+    }
+
+    /// `{title?, agent, command | argv, prompt?, pty?, repo?: {url, ref?}, env?}` → `NewRun` (422 on a wrong shape).
+    static func newRun(from body: JSONValue) throws -> NewRun {
+        var argv: [String]?
+        switch body["argv"] {
+        case nil, .null?: argv = nil
+        case .array(let items)?:
+            argv = try items.map {
+                guard case .string(let s) = $0 else { throw APIError.invalid("`argv` must be a list of strings") }
+                return s
+            }
+        default: throw APIError.invalid("`argv` must be a list of strings")
+        }
+        var env: [String: String]?
+        switch body["env"] {
+        case nil, .null?: env = nil
+        case .object(let pairs)?:
+            env = try Dictionary(pairs.map { key, value in
+                guard case .string(let s) = value else { throw APIError.invalid("`env` values must be strings") }
+                return (key, s)
+            }, uniquingKeysWith: { _, last in last })
+        default: throw APIError.invalid("`env` must be an object of strings")
+        }
+        var repoUrl: String?, repoRef: String?
+        switch body["repo"] {
+        case nil, .null?: break
+        case let repo? where { if case .object = repo { return true } else { return false } }():
+            repoUrl = try repo.string("url")
+            repoRef = try repo.string("ref")
+            if repoUrl == nil { throw APIError.invalid("`repo.url` is required when `repo` is given") }
+        default: throw APIError.invalid("`repo` must be an object {url, ref?}")
+        }
+        let spec = RunSpec(command: try body.string("command"), argv: argv, prompt: try body.string("prompt"),
+                           pty: try body.bool("pty"), env: env)
+        let agent = try body.string("agent") ?? "command"
+        let title = try body.string("title") ?? spec.command ?? argv?.joined(separator: " ") ?? ""
+        return NewRun(title: String(title.prefix(200)), agent: agent, spec: spec, repoUrl: repoUrl, repoRef: repoRef)
+    }
+
+    @Sendable func list(_ request: Request, context: MRequestContext) async throws -> Response {
+        _ = try context.require(.read)
+        let limit = try RequestInput.limit(request, fallback: 50)
+        let before = try RequestInput.integer(request, "before", fallback: 0)
+        var status: RunStatus?
+        if let text = request.uri.queryParameters["status"].map(String.init) {
+            guard let parsed = RunStatus(rawValue: text) else {
+                throw APIError.badRequest("status must be one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            status = parsed
+        }
+        let runs = try store.runs(limit: limit, beforeId: before > 0 ? before : nil, status: status)
+        var fields: [(String, JSONValue)] = [("runs", .array(runs.map(\.api)))]
+        fields.append(("next_before", runs.count == limit ? .optional(runs.last?.id) : .null))
+        return JSONResponse.make(.object(fields))
+    }
+
+    @Sendable func show(_ request: Request, context: MRequestContext) async throws -> Response {
+        _ = try context.require(.read)
+        return JSONResponse.make(try store.run(RequestInput.id(context)).api)
+    }
+
+    @Sendable func input(_ request: Request, context: MRequestContext) async throws -> Response {
+        let who = try context.require(.steer)
+        let id = try RequestInput.id(context)
+        let body = try await RequestInput.jsonObject(request)
+        let text = try body.string("text") ?? ""
+        let eof = try body.bool("eof") ?? false
+        if text.isEmpty && !eof { throw APIError.invalid("send `text`, or `eof: true` to close the run's input") }
+        let input = try store.queueInput(runId: id, text: text, newline: try body.bool("newline") ?? true, eof: eof,
+                                         source: "web:\(who.name)")
+        return JSONResponse.make(.object([
+            ("id", .int(input.id)), ("run_id", .int(input.runId)), ("text", .string(input.text)),
+            ("newline", .bool(input.newline)), ("eof", .bool(input.eof)), ("created_at", .string(input.createdAt)),
+        ]), status: .accepted)
+    }
+
+    @Sendable func cancel(_ request: Request, context: MRequestContext) async throws -> Response {
+        let who = try context.require(.steer)
+        return JSONResponse.make(try store.requestCancel(runId: RequestInput.id(context), by: "web:\(who.name)").api,
+                                 status: .accepted)
+    }
+}

@@ -1,0 +1,109 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdWebSocket
+import NIOWebSocket
+import mdb
+
+/// The WebSocket streams: `/runs/{id}/stream?after=SEQ` and `/stream?after=ID`.
+/// Each sends every stored event after the cursor, then live events, in
+/// order, without gaps or duplicates; a client that falls behind is closed
+/// with code 4008 and the reason `too slow, resume with after=<cursor>`.
+struct StreamController {
+    let store: any MStore
+    let fanOut: FanOut
+    let config: AppConfig
+
+    func addRoutes(to group: RouterGroup<MRequestContext>) {
+        group.ws("runs/:id/stream", shouldUpgrade: { request, context in
+            try check(request, context)
+            _ = try store.run(RequestInput.id(context))
+            _ = try RequestInput.integer(request, "after", fallback: 0)
+            return .upgrade([:])
+        }, onUpgrade: { inbound, outbound, ws in
+            let runId = try RequestInput.id(ws.requestContext)
+            let after = try RequestInput.integer(ws.request, "after", fallback: 0)
+            try await serve(inbound: inbound, outbound: outbound, runId: runId, after: after)
+        })
+        group.ws("stream", shouldUpgrade: { request, context in
+            try check(request, context)
+            _ = try RequestInput.integer(request, "after", fallback: 0)
+            return .upgrade([:])
+        }, onUpgrade: { inbound, outbound, ws in
+            // Without `after`, the all-runs stream starts with what happens next.
+            let after = try RequestInput.integer(ws.request, "after", fallback: try store.lastEventId())
+            try await serve(inbound: inbound, outbound: outbound, runId: nil, after: after)
+        })
+    }
+
+    /// Scope, a real upgrade request, and for cookie sessions a same-origin
+    /// page (a cookie is sent by the browser for any page that opens a socket).
+    private func check(_ request: Request, _ context: MRequestContext) throws {
+        let identity = try context.require(.read)
+        guard request.headers[.upgrade]?.lowercased() == "websocket" else {
+            throw APIError.badRequest("this is a WebSocket endpoint: connect with a WebSocket client")
+        }
+        if identity.viaCookie, let origin = request.headers[.origin] {
+            let host = request.head.authority ?? ""
+            let allowed = ["http://\(host)", "https://\(host)"] + [config.publicURL].compactMap { $0 }
+            guard allowed.contains(where: { $0.hasSuffix("/") ? String($0.dropLast()) == origin : $0 == origin }) else {
+                throw APIError(.forbidden, "forbidden", "cross-site WebSocket refused: open the page from \(host)")
+            }
+        }
+    }
+
+    /// Subscribes, replays from the database, then forwards live frames;
+    /// stops when the client leaves.
+    private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, runId: Int64?,
+                       after: Int64) async throws {
+        let queue = fanOut.subscribe(runId: runId)
+        defer { fanOut.unsubscribe(queue) }
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            // Reading is what notices the client's close frame (true: the client left).
+            group.addTask { for try await _ in inbound {}; return true }
+            group.addTask { try await pump(outbound: outbound, queue: queue, runId: runId, after: after) }
+            if try await group.next() == false, queue.overflowed {
+                // The 4008 close frame sits behind the frames the client has not
+                // read yet; closing the socket now would drop it. Wait, a bounded
+                // while, for the client to read up to it and answer the close.
+                group.addTask {
+                    try await Task.sleep(for: .seconds(WebDefaults.slowClientCloseGraceSeconds))
+                    return false
+                }
+                _ = try await group.next()
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Replays, then forwards live frames; returns false when the queue ended
+    /// (overflow, after sending the close frame, or shutdown).
+    private func pump(outbound: WebSocketOutboundWriter, queue: ClientQueue, runId: Int64?,
+                      after: Int64) async throws -> Bool {
+        // The cursor is the run's seq for a run stream, the event id for all runs.
+        let byId = runId == nil
+        func cursorOf(_ frame: WireFrame) -> Int64 { byId ? frame.id : frame.seq }
+        var cursor = after
+        while true {
+            // One read per page, finished before any send.
+            let page = try runId.map { try store.events(runId: $0, afterSeq: cursor, limit: WebDefaults.pageSize) }
+                ?? store.events(afterId: cursor, limit: WebDefaults.pageSize)
+            for event in page {
+                let frame = WireFrame(event)
+                try await outbound.write(.custom(frame.frame))
+                cursor = cursorOf(frame)
+            }
+            if page.count < WebDefaults.pageSize { break }
+        }
+        for await frame in queue.frames {
+            let position = cursorOf(frame)
+            if position <= cursor { continue }
+            try await outbound.write(.custom(frame.frame))
+            cursor = position
+        }
+        if queue.overflowed {
+            try await outbound.close(WebSocketErrorCode(codeNumber: Int(WebDefaults.slowClientCloseCode)),
+                                     reason: "too slow, resume with after=\(cursor)")
+        }
+        return false
+    }
+}

@@ -1,0 +1,21 @@
+/// mweb's tunables in one place, with their units in their names.
+enum WebDefaults {
+    /// The largest request body accepted (larger ones get 413 before being read whole).
+    static let maxBodyBytes = 1 << 20
+    /// Frames a WebSocket client may fall behind before it is closed with `slowClientCloseCode`.
+    static let clientQueueFrames = 8_192
+    /// The close code sent to a client that fell too far behind; it resumes with `after=`.
+    static let slowClientCloseCode: UInt16 = 4008
+    /// How long a slow client gets to read up to its close frame before the socket is closed.
+    static let slowClientCloseGraceSeconds = 10
+    /// Failed logins allowed per client address within `failedAuthWindowSeconds` before 429.
+    static let failedAuthLimit = 10
+    /// The window (and the Retry-After) of the failed-login limiter.
+    static let failedAuthWindowSeconds: Double = 60
+    /// Events read from the database per query when replaying or tailing.
+    static let pageSize = 1_000
+    /// Largest `limit` a list accepts (larger ones are clamped).
+    static let maxListLimit = 1_000
+    /// The session cookie's name.
+    static let sessionCookie = "m_session"
+}

@@ -1,0 +1,121 @@
+import Foundation
+import HTTPTypes
+import MTestSupport
+import Testing
+import MAuth
+import mdb
+@testable import mweb
+
+/// Every `/api/v1` route (method, path) with a body for the ones that take one.
+let everyRoute: [(HTTPRequest.Method, String, String?)] = [
+    (.get, "/api/v1/runs", nil), (.post, "/api/v1/runs", #"{"command":"true"}"#),
+    (.get, "/api/v1/runs/1", nil), (.get, "/api/v1/runs/1/events?after=0", nil),
+    (.get, "/api/v1/runs/1/stream?after=0", nil), (.get, "/api/v1/stream", nil),
+    (.post, "/api/v1/runs/1/input", #"{"text":"x"}"#), (.post, "/api/v1/runs/1/cancel", nil),
+    (.get, "/api/v1/approvals?status=pending", nil), (.get, "/api/v1/approvals/1", nil),
+    (.post, "/api/v1/approvals/1", #"{"decision":"approve"}"#),
+    (.get, "/api/v1/runs/1/diffs", nil), (.post, "/api/v1/runs/1/diffs", nil), (.get, "/api/v1/diffs/1", nil),
+    (.get, "/api/v1/session", nil), (.get, "/api/v1/openapi.yaml", nil),
+]
+
+/// The routes that change something and need `steer`.
+let steeringRoutes = everyRoute.filter { $0.0 == .post }
+
+@Suite struct AuthenticatorTests {
+    @Test func everyRouteWithoutATokenIsUnauthorized() async throws {
+        try await LiveServer.with { server in
+            _ = try server.db.createRun(NewRun(spec: RunSpec(command: "true")))
+            for (method, path, body) in everyRoute {
+                let result = try await http(server.port, method, path, body: body)
+                #expect(result.status == 401, "\(method) \(path) answered \(result.status)")
+                #expect(result.errorCode == "unauthorized")
+            }
+            // A WebSocket handshake without a token is refused: the socket never
+            // opens (the framework answers a refused upgrade with a bare 400).
+            let upgrade = try await http(server.port, .get, "/api/v1/runs/1/stream", headers: [
+                .upgrade: "websocket", .connection: "Upgrade", .secWebSocketVersion: "13",
+                .secWebSocketKey: "dGhlIHNhbXBsZSBub25jZQ==",
+            ])
+            #expect(upgrade.status != 101)
+            #expect(upgrade.status == 400)
+            #expect(try await http(server.port, .get, "/healthz").status == 200)
+        }
+    }
+
+    @Test func readTokenOnSteeringRoutesIsForbidden() async throws {
+        try await LiveServer.with { server in
+            let run = try server.db.createRun(NewRun(spec: RunSpec(command: "true")))
+            _ = try server.db.claimNextRun(workerId: "w")
+            let approval = try server.db.requestApproval(runId: run.id, NewApproval(title: "ok?"))
+            for (method, path, body) in steeringRoutes {
+                let result = try await http(server.port, method, path, token: server.readToken, body: body)
+                #expect(result.status == 403, "\(method) \(path) answered \(result.status)")
+                #expect(result.errorCode == "forbidden")
+            }
+            // Nothing changed: the approval still waits, no input or diff request was queued.
+            #expect(try server.db.approval(approval.id).status == .pending)
+            #expect(try server.db.pendingInputs(runId: run.id).isEmpty)
+            #expect(try server.db.runs(limit: 10, beforeId: nil, status: nil).count == 1)
+            // And read routes work with it.
+            #expect(try await http(server.port, .get, "/api/v1/runs/\(run.id)", token: server.readToken).status == 200)
+        }
+    }
+
+    @Test func repeatedFailedAttemptsAreRateLimited() async throws {
+        try await LiveServer.with({ $0.failedAuthLimit = 5 }) { server in
+            for _ in 0..<5 {
+                #expect(try await http(server.port, .get, "/api/v1/runs", token: "m_wrong").status == 401)
+            }
+            let limited = try await http(server.port, .get, "/api/v1/runs", token: "m_wrong")
+            #expect(limited.status == 429)
+            #expect(limited.errorCode == "rate_limited")
+            #expect(Int(limited.headers[.retryAfter] ?? "") ?? 0 > 0)
+            // Logins from the same address are limited too, even with the right token.
+            let login = try await http(server.port, .post, "/api/v1/session", body: #"{"token":"\#(server.readToken)"}"#)
+            #expect(login.status == 429)
+        }
+    }
+
+    @Test func aTokenBuysAnHttpOnlyStrictSessionCookie() async throws {
+        try await LiveServer.with { server in
+            let login = try await http(server.port, .post, "/api/v1/session", body: #"{"token":"\#(server.steerToken)"}"#)
+            #expect(login.status == 200)
+            #expect(login.json?["scope"]?.stringValue == "steer")
+            let setCookie = try #require(login.headers[.setCookie])
+            #expect(setCookie.contains("HttpOnly"))
+            #expect(setCookie.contains("SameSite=Strict"))
+            #expect(!setCookie.contains("Secure"), "plain HTTP on loopback: not Secure")
+            let value = try #require(setCookie.split(separator: ";").first.map(String.init))
+            #expect(!value.contains(server.steerToken), "the cookie is not the token")
+            let me = try await http(server.port, .get, "/api/v1/session", headers: [.cookie: value])
+            #expect(me.status == 200)
+            #expect(me.json?["name"]?.stringValue == "steer")
+            // Behind an HTTPS proxy the cookie is Secure.
+            let proxied = try await http(server.port, .post, "/api/v1/session",
+                                         headers: [HTTPField.Name("X-Forwarded-Proto")!: "https"],
+                                         body: #"{"token":"\#(server.steerToken)"}"#)
+            #expect(proxied.headers[.setCookie]?.contains("Secure") == true)
+            // Logging out ends the session.
+            #expect(try await http(server.port, .delete, "/api/v1/session", headers: [.cookie: value]).status == 204)
+            #expect(try await http(server.port, .get, "/api/v1/runs", headers: [.cookie: value]).status == 401)
+        }
+    }
+
+    @Test func aRevokedTokenStopsWorkingAtOnce() async throws {
+        try await LiveServer.with { server in
+            #expect(try await http(server.port, .get, "/api/v1/runs", token: server.steerToken).status == 200)
+            try server.db.revokeToken("steer")
+            #expect(try await http(server.port, .get, "/api/v1/runs", token: server.steerToken).status == 401)
+        }
+    }
+
+    @Test func tokensAreStoredOnlyAsHashes() async throws {
+        try await LiveServer.with { server in
+            let stored = try server.db.tokens().map(\.hash)
+            for secret in [server.readToken, server.steerToken, server.adminToken] {
+                #expect(!stored.contains(secret))
+                #expect(stored.contains(Secret.hash(secret)))
+            }
+        }
+    }
+}

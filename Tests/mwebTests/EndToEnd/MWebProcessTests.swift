@@ -1,0 +1,89 @@
+import Foundation
+import MAuth
+import MTestSupport
+import Testing
+import mdb
+
+/// A real `mweb` process on port 0.
+final class MWebProcess: @unchecked Sendable {
+    let process: Process
+    let port: Int
+    let stdout: Pipe
+
+    /// Starts mweb and waits for its `listening on http://HOST:PORT` line.
+    init(db: String) throws {
+        stdout = Pipe()
+        process = try Exec.start("mweb", ["--db", db, "--port", "0"], stdout: stdout.fileHandleForWriting)
+        let reader = stdout.fileHandleForReading
+        var seen = ""
+        let deadline = Date().addingTimeInterval(60)
+        while !seen.contains("\n"), Date() < deadline {
+            let data = reader.availableData
+            if data.isEmpty { break }
+            seen += String(decoding: data, as: UTF8.self)
+        }
+        guard let line = seen.split(separator: "\n").first, line.hasPrefix("listening on http://127.0.0.1:"),
+              let port = Int(line.split(separator: ":").last ?? "") else {
+            process.terminate()
+            throw TestFailure("mweb did not print its listening line: \(seen)")
+        }
+        self.port = port
+    }
+
+    func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+extension StreamLoad {
+    @Suite struct MWebProcessTests {
+        @Test func resumingAcrossAKill9OfMwebGivesEveryEventExactlyOnce() async throws {
+            let tmp = TempDir("mweb-kill")
+            let db = try MDatabase(path: tmp.dbPath, create: true)
+            let secret = Secret.generate()
+            _ = try db.createToken(name: "t", scope: .read, hash: Secret.hash(secret))
+            let run = try db.createRun(NewRun(spec: RunSpec(command: "fast")))
+            _ = try db.claimNextRun(workerId: "w")
+            let current = LockedBox(try MWebProcess(db: tmp.dbPath))
+            let restarts = LockedBox(0)
+            // A run that lasts a few seconds, so the kills land mid-stream.
+            async let writer: Void = onThread { try writeFastRun(db, runId: run.id, count: 3_000, pauseMicroseconds: 1_500) }
+            let (events, connections) = try await followWithRandomDisconnects(
+                runId: run.id, token: secret, port: { current.get().port }, maxFramesPerConnection: 200
+            ) { connections, received in
+                // Kill -9 and restart mweb twice, at different points of the run.
+                if (received > 400 && restarts.get() == 0) || (received > 1_500 && restarts.get() == 1) {
+                    current.get().kill9()
+                    current.set(try! MWebProcess(db: tmp.dbPath))
+                    restarts.mutate { $0 += 1 }
+                }
+            }
+            try await writer
+            let expected = try db.run(run.id).lastSeq
+            #expect(restarts.get() == 2)
+            #expect(events.map(\.seq) == Array(1...expected), "every event exactly once, in order, across restarts")
+            #expect(connections > 10)
+            current.get().process.terminate()
+            current.get().process.waitUntilExit()
+        }
+
+        @Test func mwebStopsCleanlyOnSigterm() async throws {
+            let tmp = TempDir("mweb-term")
+            _ = try MDatabase(path: tmp.dbPath, create: true)
+            let mweb = try MWebProcess(db: tmp.dbPath)
+            #expect(try await http(mweb.port, .get, "/healthz").status == 200)
+            mweb.process.terminate()
+            mweb.process.waitUntilExit()
+            #expect(mweb.process.terminationReason == .exit)
+            #expect(mweb.process.terminationStatus == 0)
+        }
+
+        @Test func mwebRefusesAMissingDatabaseWithAClearMessage() throws {
+            let tmp = TempDir("mweb-nodb")
+            let result = try Exec.run("mweb", ["--db", tmp.file("none.db"), "--port", "0"])
+            #expect(result.status == 2)
+            #expect(result.stderr.contains("mcli init"))
+        }
+    }
+}

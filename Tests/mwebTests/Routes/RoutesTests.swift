@@ -1,0 +1,139 @@
+import Foundation
+import HTTPTypes
+import MTestSupport
+import Testing
+import mdb
+@testable import mweb
+
+@Suite struct RoutesTests {
+    @Test func approvingTwiceReturnsConflict() async throws {
+        try await LiveServer.with { server in
+            let run = try server.db.createRun(NewRun(spec: RunSpec(command: "true")))
+            _ = try server.db.claimNextRun(workerId: "w")
+            let approval = try server.db.requestApproval(runId: run.id, NewApproval(title: "deploy?"))
+            // Two people decide at the same moment: exactly one wins.
+            async let first = http(server.port, .post, "/api/v1/approvals/\(approval.id)", token: server.steerToken,
+                                   body: #"{"decision":"approve","note":"go"}"#)
+            async let second = http(server.port, .post, "/api/v1/approvals/\(approval.id)", token: server.steerToken,
+                                    body: #"{"decision":"reject"}"#)
+            let statuses = try await [first.status, second.status].sorted()
+            #expect(statuses == [200, 409])
+            let results = try await [first, second]
+            let winner = try #require(results.first { $0.status == 200 })
+            #expect(winner.json?["status"]?.stringValue == (try server.db.approval(approval.id)).status.rawValue)
+            #expect(results.first { $0.status == 409 }?.errorCode == "already_resolved")
+            #expect(try server.db.events(runId: run.id, afterSeq: 0).filter { $0.type == "approval.resolved" }.count == 1)
+        }
+    }
+
+    @Test func createRunAnswersTheRunAndRejectsBadInput() async throws {
+        try await LiveServer.with { server in
+            let created = try await http(server.port, .post, "/api/v1/runs", token: server.steerToken,
+                                         body: #"{"title":"t","agent":"command","command":"echo hi","pty":true}"#)
+            #expect(created.status == 201)
+            let run = try #require(created.json)
+            for key in ["id", "title", "agent", "status", "exit_code", "workspace", "sandbox_mode", "created_at",
+                        "started_at", "finished_at", "last_seq"] {
+                #expect(run[key] != nil, "run lacks \(key)")
+            }
+            #expect(run["status"]?.stringValue == "queued")
+            #expect(run["spec"]?["command"]?.stringValue == "echo hi")
+
+            let bad: [(String, Int)] = [
+                (#"{"command":"#, 400), ("[1,2]", 422), (#"{"agent":"command"}"#, 422),
+                (#"{"command":"x","argv":["y"]}"#, 422), (#"{"command":"x","repo":{"url":"--upload-pack=evil"}}"#, 422),
+                (#"{"command":"x","repo":{"url":"https://e/x","ref":"-x"}}"#, 422), (#"{"command":5}"#, 422),
+                (#"{"agent":"nope","command":"x"}"#, 422),
+            ]
+            for (body, status) in bad {
+                let result = try await http(server.port, .post, "/api/v1/runs", token: server.steerToken, body: body)
+                #expect(result.status == status, "\(body) answered \(result.status)")
+                #expect(result.errorCode != nil && result.json?["error"]?["message"]?.stringValue?.isEmpty == false)
+            }
+            #expect(try server.db.runs(limit: 10, beforeId: nil, status: nil).count == 1, "bad input created nothing")
+        }
+    }
+
+    @Test func bodyOverTheLimitIsRefusedWith413() async throws {
+        try await LiveServer.with { server in
+            let run = try server.db.createRun(NewRun(spec: RunSpec(command: "true")))
+            let big = #"{"text":""# + String(repeating: "x", count: WebDefaults.maxBodyBytes + 10) + #""}"#
+            let result = try await http(server.port, .post, "/api/v1/runs/\(run.id)/input", token: server.steerToken, body: big)
+            #expect(result.status == 413)
+            #expect(result.errorCode == "too_large")
+            // A lying Content-Length is refused before the body is read.
+            let socket = try RawSocket(port: server.port)
+            try socket.send("POST /api/v1/runs/\(run.id)/input HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(server.steerToken)\r\n"
+                            + "Content-Type: application/json\r\nContent-Length: 999999999\r\n\r\n{\"text\":")
+            let answer = try socket.receive(until: { $0.contains("\r\n\r\n") })
+            #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer)")
+            #expect(try server.db.pendingInputs(runId: run.id).isEmpty)
+        }
+    }
+
+    @Test func unknownIdsAreNotFoundAndBadValuesAreBadRequests() async throws {
+        try await LiveServer.with { server in
+            let t = server.readToken
+            for path in ["/api/v1/runs/999", "/api/v1/runs/999/events", "/api/v1/approvals/999", "/api/v1/diffs/999",
+                         "/api/v1/runs/999/diffs", "/api/v1/nothing-here"] {
+                let result = try await http(server.port, .get, path, token: t)
+                #expect(result.status == 404, "\(path) answered \(result.status)")
+                #expect(result.errorCode == "not_found")
+            }
+            for path in ["/api/v1/runs/abc", "/api/v1/runs?limit=x", "/api/v1/runs?limit=-1", "/api/v1/runs/1/events?after=-5",
+                         "/api/v1/approvals?status=maybe", "/api/v1/runs?before=1e3"] {
+                let result = try await http(server.port, .get, path, token: t)
+                #expect(result.status == 400, "\(path) answered \(result.status)")
+            }
+            let steer = server.steerToken
+            #expect(try await http(server.port, .post, "/api/v1/runs/999/input", token: steer, body: #"{"text":"x"}"#).status == 404)
+            #expect(try await http(server.port, .post, "/api/v1/approvals/999", token: steer,
+                                   body: #"{"decision":"approve"}"#).status == 404)
+        }
+    }
+
+    @Test func inputToAFinishedRunIsAConflict() async throws {
+        try await LiveServer.with { server in
+            let run = try server.db.createRun(NewRun(spec: RunSpec(command: "true")))
+            let accepted = try await http(server.port, .post, "/api/v1/runs/\(run.id)/input", token: server.steerToken,
+                                          body: #"{"text":"hello","newline":false}"#)
+            #expect(accepted.status == 202)
+            #expect(try server.db.pendingInputs(runId: run.id).map(\.text) == ["hello"])
+            #expect(try await http(server.port, .post, "/api/v1/runs/\(run.id)/cancel", token: server.steerToken).status == 202)
+            let late = try await http(server.port, .post, "/api/v1/runs/\(run.id)/input", token: server.steerToken,
+                                      body: #"{"text":"too late"}"#)
+            #expect(late.status == 409)
+            #expect(late.errorCode == "run_finished")
+        }
+    }
+
+    @Test func eventsArePagedAndLimitIsClamped() async throws {
+        try await LiveServer.with { server in
+            let run = try server.db.createRun(NewRun(spec: RunSpec(command: "true")))
+            _ = try server.db.claimNextRun(workerId: "w")
+            for _ in 0..<3 {
+                try server.db.append(runId: run.id, (0..<500).map { NewEvent("output", ["stream": "stdout", "text": .string("\($0)\n")]) })
+            }
+            let page = try await http(server.port, .get, "/api/v1/runs/\(run.id)/events?after=0&limit=5000", token: server.readToken)
+            #expect(page.status == 200)
+            guard case .array(let events)? = page.json?["events"] else { throw TestFailure("no events") }
+            #expect(events.count == 1000)
+            #expect(page.json?["next_after"]?.intValue == 1000)
+            let next = try await http(server.port, .get, "/api/v1/runs/\(run.id)/events?after=1000&limit=2", token: server.readToken)
+            guard case .array(let more)? = next.json?["events"] else { throw TestFailure("no events") }
+            #expect(more.map { $0["seq"]?.intValue } == [1001, 1002])
+        }
+    }
+
+    @Test func diffsAreListedAndAFreshOneCanBeRequested() async throws {
+        try await LiveServer.with { server in
+            let run = try server.db.createRun(NewRun(spec: RunSpec(command: "true")))
+            let asked = try await http(server.port, .post, "/api/v1/runs/\(run.id)/diffs", token: server.steerToken)
+            #expect(asked.status == 202)
+            #expect(try server.db.pendingDiffRequests(runId: run.id).count == 1)
+            let listed = try await http(server.port, .get, "/api/v1/runs/\(run.id)/diffs", token: server.readToken)
+            #expect(listed.status == 200)
+            #expect(listed.text == #"{"diffs":[]}"#)
+        }
+    }
+}
