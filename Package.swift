@@ -48,7 +48,9 @@ let package = Package(
         .executableTarget(
             name: "mexec",
             dependencies: [
-                "mdb", "magent", "CSystemd", "CProcess",
+                "mdb", "magent", "mgit", "CSystemd", "CProcess",
+                // mgit's module needs swift-system's C module (CSystem) visible where it is imported.
+                .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
