@@ -99,6 +99,7 @@ let package = Package(
         .testTarget(name: "mdbTests", dependencies: ["mdb", "MTestSupport"]),
         .testTarget(name: "mcliTests", dependencies: ["mdb", "MTestSupport"]),
         .testTarget(name: "mgitTests", dependencies: ["mgit", "MTestSupport"]),
+        .testTarget(name: "magentTests", dependencies: ["magent"]),
         .testTarget(name: "mexecTests", dependencies: ["mdb", "mexec", "MTestSupport"]),
         .testTarget(
             name: "mwebTests",

@@ -99,7 +99,9 @@ public enum ClaudeHook {
             text.isEmpty ? [] : Array(text.split(separator: "\n", omittingEmptySubsequences: false).dropLast(text.hasSuffix("\n") ? 1 : 0))
         }
         let before = old.map(lines) ?? [], after = lines(new)
-        var text = "--- \(old == nil ? "/dev/null" : "a/" + path)\n+++ b/\(path)\n"
+        // A path outside the session's folder stays absolute, without git's a/ b/ prefixes.
+        let (a, b) = path.hasPrefix("/") ? (path, path) : ("a/" + path, "b/" + path)
+        var text = "--- \(old == nil ? "/dev/null" : a)\n+++ \(b)\n"
         text += "@@ -\(before.isEmpty ? 0 : 1),\(before.count) +\(after.isEmpty ? 0 : 1),\(after.count) @@\n"
         for line in before { text += "-\(line)\n" }
         for line in after { text += "+\(line)\n" }
