@@ -56,9 +56,18 @@ final class WorkspaceDiffs: @unchecked Sendable {
             case .approved:
                 let approver = Self.identity(decided.resolvedBy ?? "unknown")
                 let commitMessage = message.isEmpty ? "Approved change (diff \(made.row.id))" : message
-                let outcome = try exclusive { () -> (Baseline.Approved, TargetResult?) in
-                    let approved = try await self.baseline.approve(made.diff, approver: approver, message: commitMessage)
-                    return (approved, try await self.applyToTarget(approved, approver: approver, message: commitMessage))
+                let outcome: (Baseline.Approved, TargetResult?)
+                do {
+                    outcome = try exclusive { () -> (Baseline.Approved, TargetResult?) in
+                        let approved = try await self.baseline.approve(made.diff, approver: approver, message: commitMessage)
+                        return (approved, try await self.applyToTarget(approved, approver: approver, message: commitMessage))
+                    }
+                } catch GitError.approvedPointMoved {
+                    // Another proposal of this run was approved while this one waited: its base is
+                    // gone, so it can no longer be committed as shown.
+                    try db.markDiff(made.row.id, status: "superseded")
+                    return AgentResponse(ok: false, error: "diff \(made.row.id) was approved, but another change was approved "
+                                         + "since it was made; run mcli propose again to propose what is left")
                 }
                 try db.markDiffApplied(runId: runId, diffId: made.row.id, commit: outcome.0.commit.hex, target: outcome.1)
                 response.commit = outcome.0.commit.hex
