@@ -48,7 +48,9 @@ let package = Package(
         .executableTarget(
             name: "mexec",
             dependencies: [
-                "mdb", "magent", "CSystemd", "CProcess",
+                "mdb", "magent", "mgit", "CSystemd", "CProcess",
+                // mgit's module needs swift-system's C module (CSystem) visible where it is imported.
+                .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -97,6 +99,7 @@ let package = Package(
         .testTarget(name: "mdbTests", dependencies: ["mdb", "MTestSupport"]),
         .testTarget(name: "mcliTests", dependencies: ["mdb", "MTestSupport"]),
         .testTarget(name: "mgitTests", dependencies: ["mgit", "MTestSupport"]),
+        .testTarget(name: "magentTests", dependencies: ["magent"]),
         .testTarget(name: "mexecTests", dependencies: ["mdb", "mexec", "MTestSupport"]),
         .testTarget(
             name: "mwebTests",

@@ -8,12 +8,16 @@ import magent
 struct Ask: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Ask for approval from inside a run; exit 0 approved, 1 rejected.",
-        discussion: "Blocks until a person approves or rejects (mcli approve/reject, or the app). Prints the note, if any.")
+        discussion: """
+            Blocks until a person approves or rejects (mcli approve/reject, or the app) and prints the note, if any. \
+            --kind command shows TEXT as a command to run, verbatim; --kind question asks for a free-text answer \
+            (the approver's note), which is printed. An approval that expires (--timeout) exits 1.
+            """)
 
     @Argument(help: "The question for the person.")
     var text: String
 
-    @Option(help: "The approval's kind (default: ask).")
+    @Option(help: "ask (default), command (TEXT is a command, shown verbatim) or question (the answer is printed).")
     var kind: String?
 
     @Option(help: "Give up after this many seconds (the approval expires; exit 1).")
@@ -26,22 +30,16 @@ struct Ask: AsyncParsableCommand {
                 throw CLIError(description: "mcli ask must run inside an M run (M_AGENT_SOCKET is not set)")
             }
             let request = AgentRequest(op: AgentRequest.ask, text: text, kind: kind, timeout: timeout)
-            let response: AgentResponse
-            do {
-                // The call blocks for as long as the person takes: keep it off the cooperative pool.
-                response = try await withCheckedThrowingContinuation { continuation in
-                    Thread { continuation.resume(with: Result { try client.send(request) }) }.start()
-                }
-            } catch {
-                throw CLIError(description: "\(error)")
-            }
-            guard response.ok, let decision = response.decision else {
-                throw CLIError(description: response.error ?? "the run's executor refused the request")
-            }
+            let response = try await AgentCall.send(request, client: client)
+            let decision = response.decision ?? ""
+            // For a question the note is the person's answer: it is the output.
             if let note = response.note, !note.isEmpty { Output.line(note) }
             switch decision {
             case "approved": return
             case "rejected": throw ExitCode(1)
+            case "expired":
+                Output.error("mcli: the approval expired: nobody decided within \(timeout.map { "\($0)" } ?? "its") seconds")
+                throw ExitCode(1)
             default:
                 Output.error("mcli: the approval was \(decision) without a decision")
                 throw ExitCode(1)

@@ -23,6 +23,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Branch, tag or commit to check out (with --repo).")
     var ref: String?
 
+    @Option(help: "A local git checkout (absolute path) that approved diffs are also applied to.")
+    var target: String?
+
     @Flag(help: "Stay and print the run's output until it finishes; exit with its exit code.")
     var follow = false
 
@@ -30,7 +33,7 @@ struct Run: AsyncParsableCommand {
         try await runCommand {
             let db = try global.open()
             let new = NewRun(title: title ?? command, agent: "command",
-                             spec: RunSpec(command: command, pty: pty ? true : nil), repoUrl: repo, repoRef: ref)
+                             spec: RunSpec(command: command, pty: pty ? true : nil, target: target), repoUrl: repo, repoRef: ref)
             let run = try db.createRun(new)
             if global.json && !follow {
                 Output.line(Output.json(run))

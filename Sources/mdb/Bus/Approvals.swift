@@ -29,24 +29,30 @@ extension MDatabase {
         return try write(.full) { db in
             let (status, _) = try MDatabase.lockRun(db, runId)
             if status.isFinished { throw MDBError.runFinished(id: runId, status: status.rawValue) }
-            let approval = try Approval.fetchOne(db, sql: """
-                INSERT INTO approvals (run_id, kind, title, body, payload, diff_id, expires_at)
-                VALUES (?, ?, ?, ?, ?, ?, CASE WHEN ? IS NULL THEN NULL
-                                               ELSE strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?) END)
-                RETURNING *
-                """, arguments: [runId, new.kind, new.title, new.body, new.payload.text, new.diffId,
-                                 new.expiresInSeconds, new.expiresInSeconds.map { MDatabase.leaseModifier($0) }])!
-            if status == .running {
-                try db.execute(sql: "UPDATE runs SET status = 'waiting_approval' WHERE id = ?", arguments: [runId])
-            }
-            var data: [(String, JSONValue)] = [
-                ("approval_id", .int(approval.id)), ("kind", .string(new.kind)),
-                ("title", .string(new.title)), ("body", .string(new.body)),
-            ]
-            if let diffId = new.diffId { data.append(("diff_id", .int(diffId))) }
-            _ = try MDatabase.appendEvents(db, runId: runId, [NewEvent(EventType.approvalRequested, .object(data))])
-            return approval
+            return try MDatabase.insertApproval(db, runId: runId, status: status, new)
         }
+    }
+
+    /// Inserts a pending approval, moves a running run to `waiting_approval` and appends
+    /// `approval.requested`, inside the caller's transaction (the run is already locked).
+    static func insertApproval(_ db: Database, runId: Int64, status: RunStatus, _ new: NewApproval) throws -> Approval {
+        let approval = try Approval.fetchOne(db, sql: """
+            INSERT INTO approvals (run_id, kind, title, body, payload, diff_id, expires_at)
+            VALUES (?, ?, ?, ?, ?, ?, CASE WHEN ? IS NULL THEN NULL
+                                           ELSE strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?) END)
+            RETURNING *
+            """, arguments: [runId, new.kind, new.title, new.body, new.payload.text, new.diffId,
+                             new.expiresInSeconds, new.expiresInSeconds.map { MDatabase.leaseModifier($0) }])!
+        if status == .running {
+            try db.execute(sql: "UPDATE runs SET status = 'waiting_approval' WHERE id = ?", arguments: [runId])
+        }
+        var data: [(String, JSONValue)] = [
+            ("approval_id", .int(approval.id)), ("kind", .string(new.kind)),
+            ("title", .string(new.title)), ("body", .string(new.body)),
+        ]
+        if let diffId = new.diffId { data.append(("diff_id", .int(diffId))) }
+        _ = try MDatabase.appendEvents(db, runId: runId, [NewEvent(EventType.approvalRequested, .object(data))])
+        return approval
     }
 
     /// Resolves a pending approval. The first decision wins

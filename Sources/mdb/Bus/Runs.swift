@@ -46,6 +46,9 @@ public struct NewRun: Sendable, Equatable {
             throw MDBError.invalidArgument("repo.ref must be a branch, tag or commit and must not start with '-'")
         }
         if repoRef != nil && repoUrl == nil { throw MDBError.invalidArgument("repo.ref needs repo.url") }
+        if let target = spec.target, target.isEmpty || target.hasPrefix("-") || !target.hasPrefix("/") {
+            throw MDBError.invalidArgument("target must be the absolute path of a local git checkout (starting with '/')")
+        }
         guard sandboxMode == "host_self" || sandboxMode == "vm_self" else {
             throw MDBError.invalidArgument("sandbox_mode must be host_self or vm_self")
         }

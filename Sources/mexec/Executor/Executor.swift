@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import magent
 import mdb
+import mgit
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -82,8 +83,12 @@ final class Executor: @unchecked Sendable {
         let socket: AgentSocketServer
         do { socket = try AgentSocketServer(path: privateDir + "/agent.sock") } catch { return fail("\(error)") }
         defer { socket.stop() }
-        socket.start(logger: logger) { [db, logger] request in
-            AgentRequests.handle(request, db: db, runId: runId, logger: logger)
+        // The approved point is taken before the agent starts: for a plain folder it is the folder
+        // as the run found it. Its history lives in the private directory, outside the workspace.
+        let diffs = await openDiffs(workspace: workspace.path, privateDir: privateDir, target: spec.target)
+        let baseCommit = await diffs?.approvedCommit() ?? workspace.baseCommit
+        socket.start(logger: logger) { [db, logger, diffs] request in
+            AgentRequests.handle(request, db: db, runId: runId, diffs: diffs, logger: logger)
         }
 
         let env = AgentEnvironment.make(runId: runId, socketPath: socket.path, binDirectory: AgentEnvironment.binDirectory,
@@ -96,7 +101,7 @@ final class Executor: @unchecked Sendable {
         }
         do {
             _ = try db.markStarted(runId: runId, workerId: holder, workspace: workspace.path,
-                               baseCommit: workspace.baseCommit, pid: agent.pid)
+                               baseCommit: baseCommit, pid: agent.pid)
             try db.recordAgent(runId: runId, workerId: holder, pid: agent.pid, pgid: agent.pid,
                                startTicks: ProcStat.read(agent.pid)?.startTicks ?? 0)
         } catch {
@@ -126,6 +131,17 @@ final class Executor: @unchecked Sendable {
             if let ended = Spawn.poll(agent.pid) { status = ended; break }
             if committer.leaseLost || !lease.beatIfDue() { lost = true; break }
             control.tick()
+            let requests = control.takeDiffRequests()
+            if !requests.isEmpty {
+                await onThread(lease: lease) { [db, diffs] in
+                    for request in requests {
+                        if let diffs { diffs.answer(request) } else {
+                            try? db.finishDiffRequest(runId: runId, requestId: request.id,
+                                                      notice: "this run's workspace cannot be diffed (no approved point)")
+                        }
+                    }
+                }
+            }
             try? await Task.sleep(for: .milliseconds(Defaults.controlPollIntervalMilliseconds))
         }
         if lost {
@@ -151,6 +167,8 @@ final class Executor: @unchecked Sendable {
         control.closeInput()
         agent.outputs.forEach { close($0.fd) }
 
+        if let diffs { await onThread(lease: lease) { diffs.recordFinalState() } }
+
         let exitCode = Spawn.exitCode(status)
         let signal = Spawn.terminatingSignal(status)
         let final: RunStatus = control.cancelRequested ? .canceled : (exitCode == 0 ? .succeeded : .failed)
@@ -162,6 +180,19 @@ final class Executor: @unchecked Sendable {
             return 1
         }
         return 0
+    }
+
+    /// The workspace's approved point, taken before the agent starts: for a plain folder it is the
+    /// folder as the run found it, with its history in the private directory (outside the
+    /// workspace). Without git the run still runs, without diffs.
+    private func openDiffs(workspace: String, privateDir: String, target: String?) async -> WorkspaceDiffs? {
+        do {
+            let baseline = try await Baseline.start(workspace: workspace, historyGitDir: privateDir + "/baseline.git")
+            return WorkspaceDiffs(baseline: baseline, db: db, runId: config.runId, target: target, logger: logger)
+        } catch {
+            logger.warning("no diffs for this run: cannot set up the workspace's approved point: \(error)")
+            return nil
+        }
     }
 
     /// Ends the run as `failed` with a readable notice (before the agent started).

@@ -28,6 +28,9 @@ final class RunControl {
     private var cancelStageAt = Date()
     /// True once a cancel was requested (the run then ends `canceled`).
     private(set) var cancelRequested = false
+    /// Diff requests (`POST /runs/{id}/diffs`) read but not yet handed to the executor.
+    private var diffRequests: [DiffRequest] = []
+    private var handedDiffRequests = Set<Int64>()
 
     init(db: MDatabase, runId: Int64, agent: AgentProcess, logger: Logger,
          interruptGraceMilliseconds: Int, terminateGraceMilliseconds: Int) {
@@ -65,6 +68,9 @@ final class RunControl {
                 logger.info("cancel requested: SIGINT to the agent's group")
                 agent.signalGroup(SIGINT)
             }
+            for request in try db.pendingDiffRequests(runId: runId) where !handedDiffRequests.contains(request.id) {
+                diffRequests.append(request)
+            }
             inputsStale = true
             if writing == nil && queued.isEmpty {
                 queued = try db.pendingInputs(runId: runId)
@@ -73,6 +79,14 @@ final class RunControl {
         } catch {
             logger.warning("cannot read the run's requests: \(error)")
         }
+    }
+
+    /// Diff requests read since the last call, each handed out once.
+    func takeDiffRequests() -> [DiffRequest] {
+        let taken = diffRequests
+        diffRequests = []
+        taken.forEach { handedDiffRequests.insert($0.id) }
+        return taken
     }
 
     private func escalateCancel() {

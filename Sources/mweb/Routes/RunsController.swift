@@ -20,7 +20,7 @@ struct RunsController {
         return JSONResponse.make(try store.createRun(new).api, status: .created)
     }
 
-    /// `{title?, agent, command | argv, prompt?, pty?, repo?: {url, ref?}, env?}` → `NewRun` (422 on a wrong shape).
+    /// `{title?, agent, command | argv, prompt?, pty?, repo?: {url, ref?}, env?, target?}` → `NewRun` (422 on a wrong shape).
     static func newRun(from body: JSONValue) throws -> NewRun {
         var argv: [String]?
         switch body["argv"] {
@@ -52,7 +52,7 @@ struct RunsController {
         default: throw APIError.invalid("`repo` must be an object {url, ref?}")
         }
         let spec = RunSpec(command: try body.string("command"), argv: argv, prompt: try body.string("prompt"),
-                           pty: try body.bool("pty"), env: env)
+                           pty: try body.bool("pty"), env: env, target: try body.string("target"))
         let agent = try body.string("agent") ?? "command"
         let title = try body.string("title") ?? spec.command ?? argv?.joined(separator: " ") ?? ""
         return NewRun(title: String(title.prefix(200)), agent: agent, spec: spec, repoUrl: repoUrl, repoRef: repoRef)

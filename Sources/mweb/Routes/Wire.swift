@@ -37,14 +37,5 @@ extension Approval {
 
 extension Diff {
     /// The diff as the API shows it: with `patch` for one diff, without in lists.
-    func api(withPatch: Bool) -> JSONValue {
-        var fields: [(String, JSONValue)] = [
-            ("id", .int(id)), ("run_id", .int(runId)), ("base", .optional(base)), ("message", .string(message)),
-            ("files", (try? JSONValue.parse(files)) ?? .array([])), ("additions", .int(Int64(additions))),
-            ("deletions", .int(Int64(deletions))), ("truncated", .bool(truncated)), ("status", .string(status)),
-            ("created_at", .string(createdAt)), ("applied_at", .optional(appliedAt)),
-        ]
-        if withPatch { fields.append(("patch", .string(patch))) }
-        return .object(fields)
-    }
+    func api(withPatch: Bool) -> JSONValue { wireJSON(withPatch: withPatch) }
 }

@@ -60,8 +60,14 @@ import Glibc
         let notice = try h.events(id).first { $0.type == EventType.notice }?.dataValue["text"]?.stringValue ?? ""
         #expect(notice.contains("lease"))
         #expect(try eventually(timeout: 5) { Proc.liveMembers(ofGroup: pgid).isEmpty }, "orphaned agent processes must be killed")
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: h.tmp.file("runs")).filter { $0.hasPrefix("\(id)-") }
-        #expect(leftovers.isEmpty, "the lost run's socket directory must be removed")
+        // The reaper removes the directory after marking the run lost; it now also holds the
+        // workspace's baseline history (many files), so removal is awaited, not assumed.
+        var leftovers: [String] = []
+        _ = try eventually(timeout: 10) {
+            leftovers = try FileManager.default.contentsOfDirectory(atPath: h.tmp.file("runs")).filter { $0.hasPrefix("\(id)-") }
+            return leftovers.isEmpty
+        }
+        #expect(leftovers.isEmpty, "the lost run's private directory must be removed")
     }
 }
 

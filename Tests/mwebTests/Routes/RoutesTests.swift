@@ -38,19 +38,23 @@ import mdb
             }
             #expect(run["status"]?.stringValue == "queued")
             #expect(run["spec"]?["command"]?.stringValue == "echo hi")
+            let targeted = try await http(server.port, .post, "/api/v1/runs", token: server.steerToken,
+                                          body: #"{"command":"true","target":"/srv/checkout"}"#)
+            #expect(targeted.status == 201 && targeted.json?["spec"]?["target"]?.stringValue == "/srv/checkout")
 
             let bad: [(String, Int)] = [
                 (#"{"command":"#, 400), ("[1,2]", 422), (#"{"agent":"command"}"#, 422),
                 (#"{"command":"x","argv":["y"]}"#, 422), (#"{"command":"x","repo":{"url":"--upload-pack=evil"}}"#, 422),
                 (#"{"command":"x","repo":{"url":"https://e/x","ref":"-x"}}"#, 422), (#"{"command":5}"#, 422),
-                (#"{"agent":"nope","command":"x"}"#, 422),
+                (#"{"agent":"nope","command":"x"}"#, 422), (#"{"command":"x","target":"relative/dir"}"#, 422),
+                (#"{"command":"x","target":"-C/tmp"}"#, 422), (#"{"command":"x","target":7}"#, 422),
             ]
             for (body, status) in bad {
                 let result = try await http(server.port, .post, "/api/v1/runs", token: server.steerToken, body: body)
                 #expect(result.status == status, "\(body) answered \(result.status)")
                 #expect(result.errorCode != nil && result.json?["error"]?["message"]?.stringValue?.isEmpty == false)
             }
-            #expect(try server.db.runs(limit: 10, beforeId: nil, status: nil).count == 1, "bad input created nothing")
+            #expect(try server.db.runs(limit: 10, beforeId: nil, status: nil).count == 2, "bad input created nothing")
         }
     }
 

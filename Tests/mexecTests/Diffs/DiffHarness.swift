@@ -1,0 +1,66 @@
+import Foundation
+import MTestSupport
+import mdb
+
+/// Real git repositories for the diff tests, and the approvals a run waits on.
+extension MexecHarness {
+    /// Runs git with a fixed identity and no user config; throws with git's stderr on failure.
+    @discardableResult
+    func git(_ cwd: String, _ args: String...) throws -> String {
+        let r = try Exec.run("/usr/bin/git", ["-C", cwd] + args, env: [
+            "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null",
+            "GIT_AUTHOR_NAME": "Fixture", "GIT_AUTHOR_EMAIL": "fixture@example.com",
+            "GIT_COMMITTER_NAME": "Fixture", "GIT_COMMITTER_EMAIL": "fixture@example.com",
+        ])
+        guard r.status == 0 else { throw DiffTestError(description: "git \(args.joined(separator: " ")): \(r.stderr)") }
+        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// A repository at `tmp/name` with one commit holding `files`.
+    func fixtureRepo(_ name: String, files: [String: String]) throws -> String {
+        let path = tmp.file(name)
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try git(path, "init", "--quiet", "--initial-branch=main")
+        for (file, text) in files { try Data(text.utf8).write(to: URL(fileURLWithPath: path + "/" + file)) }
+        try git(path, "add", "--all")
+        try git(path, "commit", "--quiet", "-m", "fixture")
+        return path
+    }
+
+    /// Queues a run with a repo, a target and extra environment.
+    func create(_ command: String, repo: String? = nil, target: String? = nil, env: [String: String]? = nil) throws -> Int64 {
+        try db.createRun(NewRun(title: "test", spec: RunSpec(command: command, env: env, target: target), repoUrl: repo)).id
+    }
+
+    /// Waits for the next pending approval of a run (with an id above `after`).
+    func pendingApproval(_ runId: Int64, after: Int64 = 0) throws -> Approval? {
+        var found: Approval?
+        _ = try eventually(timeout: 60, interval: 0.02) {
+            found = try db.approvals(status: .pending, runId: runId).first { $0.id > after }
+            return found != nil
+        }
+        return found
+    }
+
+    /// `mcli approve|reject AID [--note N]` on the test database.
+    @discardableResult
+    func decide(_ verb: String, _ approvalId: Int64, note: String? = nil) throws -> ProcessResult {
+        try Exec.run("mcli", [verb, "--db", tmp.dbPath, String(approvalId)] + (note.map { ["--note", $0] } ?? []))
+    }
+
+    /// A diff's files as `[path: (status, old_path, binary)]`.
+    func files(of diff: Diff) throws -> [String: (status: String, oldPath: String?, binary: Bool)] {
+        guard case .array(let items) = try JSONValue.parse(diff.files) else { return [:] }
+        var result: [String: (String, String?, Bool)] = [:]
+        for item in items {
+            result[item["path"]?.stringValue ?? ""] = (item["status"]?.stringValue ?? "", item["old_path"]?.stringValue,
+                                                       item["binary"]?.boolValue ?? false)
+        }
+        return result
+    }
+}
+
+/// A test's setup step failed.
+struct DiffTestError: Error, CustomStringConvertible {
+    var description: String
+}
