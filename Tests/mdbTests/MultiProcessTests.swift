@@ -25,7 +25,9 @@ func race(_ count: Int, _ args: @escaping @Sendable (Int) -> [String]) throws ->
         let (tmp, db) = try freshDatabase()
         let total = 300
         for i in 0..<total { _ = try db.createRun(NewRun(spec: RunSpec(command: "echo \(i)"))) }
-        let results = try race(6) { ["claim", tmp.dbPath, "worker-\($0)"] }
+        // All claimers start at the same instant, once every process is up.
+        let startMs = String(Int((Date().timeIntervalSince1970 + 2) * 1000))
+        let results = try race(6) { ["claim", tmp.dbPath, "worker-\($0)", startMs] }
         #expect(results.allSatisfy { $0.status == 0 })
         let claimed = results.flatMap { $0.stdout.split(separator: "\n").map { Int64($0)! } }
         #expect(claimed.count == total)

@@ -15,8 +15,13 @@ var out = ""
 
 switch args[1] {
 case "claim":
-    // claim DB WORKER: claim until the queue is empty, print each claimed id.
+    // claim DB WORKER [START_MS]: at wall-clock START_MS (so that all racers start
+    // together), claim until the queue is empty, print each claimed id.
     let worker = args[3]
+    if args.count > 4, let startMs = Double(args[4]) {
+        let wait = startMs / 1000 - Date().timeIntervalSince1970
+        if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
+    }
     while let run = try db.claimNextRun(workerId: worker) { out += "\(run.id)\n" }
 case "append":
     // append DB RUN COUNT BATCH TAG: append COUNT events in batches of BATCH.

@@ -83,8 +83,10 @@ public final class ChangeWatch: @unchecked Sendable {
     public func waitForChange(timeout: Double) throws -> Bool {
         if try changed() { return true }
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, timeout) * 1e9)
-        while DispatchTime.now().uptimeNanoseconds < deadline {
-            let remainingMs = Int32((deadline - DispatchTime.now().uptimeNanoseconds) / 1_000_000)
+        while true {
+            let now = DispatchTime.now().uptimeNanoseconds
+            guard now < deadline else { break }
+            let remainingMs = Int32(min((deadline - now) / 1_000_000, UInt64(Int32.max)))
             guard inotifyFD >= 0 else {
                 usleep(UInt32(Defaults.changePollIntervalMicroseconds))
                 if try changed() { return true }
