@@ -27,6 +27,12 @@ struct RunBench: AsyncParsableCommand {
     @Flag(help: "Print the results as JSON for tracking over time.")
     var json = false
 
+    @Option(help: "Runs in the loaded latency scenario (default 50, quick 10).")
+    var latencyRuns: Int?
+
+    @Option(help: "WebSocket clients per run in the loaded latency scenario.")
+    var clientsPerRun: Int = 4
+
     func run() async throws {
         let wanted = only.map { Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) }
             ?? Set(RunBench.allScenarios)
@@ -53,8 +59,9 @@ struct RunBench: AsyncParsableCommand {
             try await scenarios.latency(runs: 1, clientsPerRun: 1, seconds: quick ? 5 : 20, label: "1 run × 200 lines/s, 1 client,")
         }
         await step("latency") {
-            try await scenarios.latency(runs: quick ? 10 : 50, clientsPerRun: 4, seconds: quick ? 5 : 20,
-                                        label: quick ? "10 runs × 200 lines/s, 40 clients," : "50 runs × 200 lines/s, 200 clients,")
+            let runs = latencyRuns ?? (quick ? 10 : 50)
+            return try await scenarios.latency(runs: runs, clientsPerRun: clientsPerRun, seconds: quick ? 5 : 20,
+                                               label: "\(runs) runs × 200 lines/s, \(runs * clientsPerRun) clients,")
         }
         await step("replay") { try await scenarios.replay() }
         await step("idle") { try await scenarios.idle() }

@@ -11,8 +11,10 @@ extension Defaults {
     public static let outputBufferMaxBytes: Int = 4 * 1024 * 1024
     /// Output bytes stored per run; past it, output is drained and discarded after a `notice`.
     public static let outputCapBytes: Int64 = 1 << 30
-    /// How often an executor checks for input, cancel and approval decisions.
-    public static let controlPollIntervalMilliseconds: Int = 5
+    /// How often an executor's control loop runs (agent exit, lease, cheap change check).
+    public static let controlPollIntervalMilliseconds: Int = 10
+    /// Shortest interval between two reads of a run's requests (input, cancel, diff requests).
+    public static let controlReadIntervalMilliseconds: Int = 20
     /// How long an executor waits for the agent's pipes to close after the agent
     /// exited (background children may hold them) before killing its group.
     public static let drainAfterExitMilliseconds: Int = 500
@@ -20,6 +22,8 @@ extension Defaults {
     public static let reapIntervalMilliseconds: Int = 1_000
     /// How long the daemon waits after a failed change check before trying again.
     public static let claimPollIntervalMilliseconds: Int = 10
+    /// Shortest pause between two claim passes (bounds the daemon's work when busy runs commit all the time).
+    public static let claimMinIntervalMilliseconds: Int = 25
     /// How often the daemon looks for queued runs when no commit woke it.
     public static let claimIdleCheckSeconds: Double = 1
     /// Default PTY size for `pty: true` runs.

@@ -60,8 +60,14 @@ public final class MDatabase: Sendable {
     /// shows up as latency spikes when writers contend. Spin in short sleeps
     /// first, then back off to 1 ms, for about `Defaults.busyTimeoutSeconds` in all.
     private static let busyCallback: Database.BusyCallback = { tries in
+        if tries < 20 {
+            usleep(50)            // ~1 ms of fast retries: the lock is usually free again within it
+            return true
+        }
         if tries < 200 {
-            usleep(50)            // ~10 ms of fast retries
+            // Many writers (an executor per run): back off with jitter so that
+            // sleepers do not wake in lockstep and burn the CPU the holder needs.
+            usleep(UInt32(200 + Int.random(in: 0..<300)))
             return true
         }
         if tries < 200 + Int(Defaults.busyTimeoutSeconds * 1000) {

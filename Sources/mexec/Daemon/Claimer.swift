@@ -27,6 +27,9 @@ struct Claimer: Service {
                 while !Task.isCancelled {
                     reapExitedExecutors()
                     claimWhileFree()
+                    // Under load every output commit wakes the watch; a claim pass at
+                    // most every few ms keeps the daemon cheap when runs are busy.
+                    try await Task.sleep(for: .milliseconds(Defaults.claimMinIntervalMilliseconds))
                     // Sleep until someone commits (a new run, a run ending frees a slot),
                     // or a second passes; an idle daemon costs nothing.
                     if (try? await watch.nextChange(timeout: Defaults.claimIdleCheckSeconds)) == nil {

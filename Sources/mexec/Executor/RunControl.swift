@@ -26,6 +26,9 @@ final class RunControl {
     private var stdinClosed = false
     private var cancelStage = 0
     private var cancelStageAt = Date()
+    /// A commit was seen and this run's requests were not read since.
+    private var changeSeen = true
+    private var lastRead = Date.distantPast
     /// True once a cancel was requested (the run then ends `canceled`).
     private(set) var cancelRequested = false
     /// Diff requests (`POST /runs/{id}/diffs`) read but not yet handed to the executor.
@@ -45,7 +48,17 @@ final class RunControl {
 
     /// One pass: read requests if anything changed, write pending input, escalate a cancel.
     func tick() {
-        if (try? watch?.changed()) ?? true || (inputsStale && writing == nil && queued.isEmpty) { readRequests() }
+        if (try? watch?.changed()) ?? true { changeSeen = true }
+        // Busy neighbours commit all the time, so "something changed" is nearly
+        // always true under load: read this run's requests at most every
+        // `controlReadIntervalMilliseconds` (input still arrives well within
+        // what a person notices), instead of on every tick.
+        let due = Date().timeIntervalSince(lastRead) * 1000 >= Double(Defaults.controlReadIntervalMilliseconds)
+        if (changeSeen && due) || (inputsStale && writing == nil && queued.isEmpty) {
+            changeSeen = false
+            lastRead = Date()
+            readRequests()
+        }
         writeInput()
         escalateCancel()
     }
