@@ -33,9 +33,11 @@ public final class ChangeWatch: @unchecked Sendable {
         }
     }
 
-    /// Opens its own read-only connection to the database at `path` and, where
-    /// the kernel offers it, an inotify watch on the database's folder.
-    public init(path: String) throws {
+    /// Opens its own read-only connection to the database at `path` and, with
+    /// `notify` and where the kernel offers it, an inotify watch on the
+    /// database's folder. Every write to the WAL costs the writer a little for
+    /// each watch, so a watch that only polls `changed()` passes `notify: false`.
+    public init(path: String, notify: Bool = true) throws {
         fileName = (path as NSString).lastPathComponent
         guard sqlite3_open_v2(path, &connection, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK else {
             let message = connection.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
@@ -49,7 +51,7 @@ public final class ChangeWatch: @unchecked Sendable {
             throw WatchError.cannotOpen(path: path, message: message)
         }
         let dir = (path as NSString).deletingLastPathComponent
-        let fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        let fd = notify ? inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC)) : -1
         if fd >= 0 {
             let mask = UInt32(IN_MODIFY) | UInt32(IN_CREATE) | UInt32(IN_MOVED_TO) | UInt32(IN_CLOSE_WRITE)
             if inotify_add_watch(fd, dir.isEmpty ? "." : dir, mask) >= 0 { inotifyFD = fd } else { close(fd) }

@@ -41,7 +41,7 @@ final class RunControl {
         self.runId = runId
         self.agent = agent
         self.logger = logger
-        self.watch = try? ChangeWatch(path: db.path)
+        self.watch = try? ChangeWatch(path: db.path, notify: false)
         self.interruptGrace = Double(interruptGraceMilliseconds) / 1000
         self.terminateGrace = Double(terminateGraceMilliseconds) / 1000
     }
