@@ -110,7 +110,16 @@ extension MDatabase {
     /// Marks approvals past their `expires_at` as `expired`, with their events.
     @discardableResult
     public func expireApprovals() throws -> [Approval] {
-        try write(.full) { db in
+        // Called every second by the reaper: look first (a read costs no fsync),
+        // write only when something is due.
+        let due = try read { db in
+            try Bool.fetchOne(db, sql: """
+                SELECT EXISTS (SELECT 1 FROM approvals
+                               WHERE status = 'pending' AND expires_at IS NOT NULL AND expires_at < \(Timestamp.sqlNow))
+                """) ?? false
+        }
+        guard due else { return [] }
+        return try write(.full) { db in
             let expired = try Approval.fetchAll(db, sql: """
                 UPDATE approvals SET status = 'expired', resolved_at = \(Timestamp.sqlNow), resolved_by = 'system'
                 WHERE status = 'pending' AND expires_at IS NOT NULL AND expires_at < \(Timestamp.sqlNow)

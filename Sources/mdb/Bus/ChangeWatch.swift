@@ -88,7 +88,8 @@ public final class ChangeWatch: @unchecked Sendable {
         while true {
             let now = DispatchTime.now().uptimeNanoseconds
             guard now < deadline else { break }
-            let remainingMs = Int32(min((deadline - now) / 1_000_000, UInt64(Int32.max)))
+            // Round up: a sub-millisecond remainder must not turn into a busy poll(0) loop.
+            let remainingMs = Int32(min((deadline - now + 999_999) / 1_000_000, UInt64(Int32.max)))
             guard inotifyFD >= 0 else {
                 usleep(UInt32(Defaults.changePollIntervalMicroseconds))
                 if try changed() { return true }
