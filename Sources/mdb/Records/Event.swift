@@ -26,6 +26,19 @@ public struct Event: Codable, Sendable, Equatable, FetchableRecord, TableRecord 
         self.data = data
     }
 
+    /// Decodes a row selected as `id, run_id, seq, ts, type, data` (the table's
+    /// column order, so `SELECT *` works too). Positional access instead of
+    /// Codable: the tailer and replays decode every event, and this is several
+    /// times faster.
+    public init(row: Row) throws {
+        id = row[0]
+        runId = row[1]
+        seq = row[2]
+        ts = row[3]
+        type = row[4]
+        data = row[5]
+    }
+
     /// The wire form: `{"id":…,"run_id":…,"seq":…,"ts":"…","type":"…","data":{…}}`.
     /// `data` is embedded as stored, so an event is encoded once, not per client.
     public var wireJSON: String {
