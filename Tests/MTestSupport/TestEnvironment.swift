@@ -118,3 +118,25 @@ public final class LockedBox<T>: @unchecked Sendable {
     public func set(_ newValue: T) { lock.lock(); value = newValue; lock.unlock() }
     public func mutate<R>(_ body: (inout T) -> R) -> R { lock.lock(); defer { lock.unlock() }; return body(&value) }
 }
+
+/// A git command a test ran that failed, with git's own message.
+public struct GitCommandFailed: Error, CustomStringConvertible {
+    public let args: [String]
+    public let stderr: String
+    public var description: String { "git \(args.joined(separator: " ")): \(stderr)" }
+}
+
+extension Exec {
+    /// Runs the real `git` in `cwd` with a fixed identity and no user or system
+    /// config, the way test fixtures build repositories; throws on failure.
+    @discardableResult
+    public static func git(_ cwd: String, _ args: [String]) throws -> String {
+        let r = try run("/usr/bin/git", ["-C", cwd] + args, env: [
+            "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null",
+            "GIT_AUTHOR_NAME": "Fixture", "GIT_AUTHOR_EMAIL": "fixture@example.com",
+            "GIT_COMMITTER_NAME": "Fixture", "GIT_COMMITTER_EMAIL": "fixture@example.com",
+        ])
+        guard r.status == 0 else { throw GitCommandFailed(args: args, stderr: r.stderr) }
+        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

@@ -7,17 +7,9 @@ final class GitFixture: @unchecked Sendable {
     let tmp = TempDir("mgit")
     var root: String { tmp.path }
 
-    /// Runs git in `cwd` with a fixed identity and no user config; fails the test on a non-zero exit.
+    /// Runs git in `cwd` with a fixed identity and no user config; throws on a non-zero exit.
     @discardableResult
-    func git(_ cwd: String, _ args: String...) throws -> String {
-        let r = try Exec.run("/usr/bin/git", ["-C", cwd] + args, env: [
-            "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null",
-            "GIT_AUTHOR_NAME": "Fixture", "GIT_AUTHOR_EMAIL": "fixture@example.com",
-            "GIT_COMMITTER_NAME": "Fixture", "GIT_COMMITTER_EMAIL": "fixture@example.com",
-        ])
-        guard r.status == 0 else { throw FixtureError.git(args: args, stderr: r.stderr) }
-        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    func git(_ cwd: String, _ args: String...) throws -> String { try Exec.git(cwd, args) }
 
     func write(_ path: String, _ text: String) throws { try write(path, Data(text.utf8)) }
 
@@ -88,7 +80,6 @@ final class GitFixture: @unchecked Sendable {
     }
 }
 
-enum FixtureError: Error { case git(args: [String], stderr: String) }
 
 /// A binary file: bytes with NULs, as an image or archive has.
 let binaryBytes = Data([0x89, 0x50, 0x4E, 0x47, 0x00, 0x00, 0x00, 0x0D, 0x01, 0x02, 0x00, 0xFF, 0xFE, 0x00])

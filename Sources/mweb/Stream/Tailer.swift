@@ -9,9 +9,9 @@ import mdb
 /// by id in pages (ending each read before publishing) and hands them to the
 /// fan-out. Its cost per tick does not depend on the number of clients.
 ///
-/// The loop runs on its own thread with plain sleeps: waking an async task
-/// every millisecond cost about twice the idle CPU, and nothing in the loop
-/// needs to suspend (publishing only enqueues). `run()` awaits the thread.
+/// The loop runs on its own thread, blocking in `waitForChange`: nothing in
+/// it needs to suspend (publishing only enqueues), and a blocking wait must
+/// not hold a cooperative-pool thread. `run()` awaits the thread.
 struct Tailer: Service {
     let databasePath: String
     let store: any MStore

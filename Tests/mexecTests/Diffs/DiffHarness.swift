@@ -6,15 +6,7 @@ import mdb
 extension MexecHarness {
     /// Runs git with a fixed identity and no user config; throws with git's stderr on failure.
     @discardableResult
-    func git(_ cwd: String, _ args: String...) throws -> String {
-        let r = try Exec.run("/usr/bin/git", ["-C", cwd] + args, env: [
-            "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null",
-            "GIT_AUTHOR_NAME": "Fixture", "GIT_AUTHOR_EMAIL": "fixture@example.com",
-            "GIT_COMMITTER_NAME": "Fixture", "GIT_COMMITTER_EMAIL": "fixture@example.com",
-        ])
-        guard r.status == 0 else { throw DiffTestError(description: "git \(args.joined(separator: " ")): \(r.stderr)") }
-        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    func git(_ cwd: String, _ args: String...) throws -> String { try Exec.git(cwd, args) }
 
     /// A repository at `tmp/name` with one commit holding `files`.
     func fixtureRepo(_ name: String, files: [String: String]) throws -> String {
@@ -60,7 +52,3 @@ extension MexecHarness {
     }
 }
 
-/// A test's setup step failed.
-struct DiffTestError: Error, CustomStringConvertible {
-    var description: String
-}

@@ -19,11 +19,7 @@ import mdb
         let h = try MexecHarness()
         let repo = h.tmp.file("fixture")
         try FileManager.default.createDirectory(atPath: repo, withIntermediateDirectories: true)
-        let git = { (args: [String]) throws -> String in
-            let r = try Exec.run("/usr/bin/git", ["-C", repo, "-c", "user.name=t", "-c", "user.email=t@t"] + args)
-            #expect(r.status == 0, "\(r.stderr)")
-            return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        let git = { (args: [String]) throws -> String in try Exec.git(repo, args) }
         _ = try git(["init", "-q"])
         try "v1\n".write(toFile: repo + "/file.txt", atomically: true, encoding: .utf8)
         _ = try git(["add", "."]); _ = try git(["commit", "-qm", "one"])
