@@ -18,3 +18,16 @@ short m_spawn_setsid_flag(void) {
 int m_pipe2(int fds[2], int flags) {
     return pipe2(fds, flags);
 }
+
+#include <sys/syscall.h>
+#include <fcntl.h>
+int m_pidfd_open(int pid) {
+#ifdef SYS_pidfd_open
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    return fd;
+#else
+    (void)pid;
+    return -1;
+#endif
+}

@@ -42,27 +42,11 @@ public struct AgentClient: Sendable {
 
     /// Sends one request and blocks until its one response.
     public func send(_ request: AgentRequest) throws -> AgentResponse {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw AgentClientError.cannotConnect(path: path, reason: String(cString: strerror(errno))) }
+        let fd: Int32
+        do { fd = try UnixSocket.connect(path: path) } catch let failure as UnixSocket.Failure {
+            throw AgentClientError.cannotConnect(path: path, reason: failure.description)
+        }
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw AgentClientError.cannotConnect(path: path, reason: "path too long")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard connected == 0 else {
-            throw AgentClientError.cannotConnect(path: path, reason: String(cString: strerror(errno)))
-        }
         guard AgentLine.write(fd: fd, AgentLine.encode(request)) else { throw AgentClientError.connectionClosed }
         guard let line = AgentLine.read(fd: fd) else { throw AgentClientError.connectionClosed }
         guard let response = try? JSONDecoder().decode(AgentResponse.self, from: line) else {

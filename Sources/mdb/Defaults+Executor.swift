@@ -1,3 +1,5 @@
+import Foundation
+
 /// Tunables of `mexec` and its per-run executors, with their units in their names.
 extension Defaults {
     /// How long a cancel waits after SIGINT before sending SIGTERM to the agent's group.
@@ -11,8 +13,8 @@ extension Defaults {
     public static let outputBufferMaxBytes: Int = 4 * 1024 * 1024
     /// Output bytes stored per run; past it, output is drained and discarded after a `notice`.
     public static let outputCapBytes: Int64 = 1 << 30
-    /// How often an executor's control loop runs (agent exit, lease, cheap change check).
-    public static let controlPollIntervalMilliseconds: Int = 10
+    /// How often an executor's control loop runs (lease, cheap change check; an agent's exit wakes it at once).
+    public static let controlPollIntervalMilliseconds: Int = 20
     /// Shortest interval between two reads of a run's requests (input, cancel, diff requests).
     public static let controlReadIntervalMilliseconds: Int = 20
     /// How long an executor waits for the agent's pipes to close after the agent
@@ -26,6 +28,28 @@ extension Defaults {
     public static let claimMinIntervalMilliseconds: Int = 25
     /// How often the daemon looks for queued runs when no commit woke it.
     public static let claimIdleCheckSeconds: Double = 1
+    /// The host's shared output writer socket, beside the database (in `runs/`);
+    /// nil when the path would not fit a Unix socket address (executors then write directly).
+    public static func outputWriterSocketPath(databasePath: String) -> String? {
+        let path = runsDirectory(databasePath: databasePath) + "/writer.sock"
+        return path.utf8.count < 100 ? path : nil
+    }
+    /// The lock file whose holder serves `outputWriterSocketPath` (one daemon per database and host).
+    public static func outputWriterLockPath(databasePath: String) -> String {
+        runsDirectory(databasePath: databasePath) + "/writer.lock"
+    }
+    /// The directory beside the database for executor logs, run sockets and the writer socket.
+    public static func runsDirectory(databasePath: String) -> String {
+        let dir = (databasePath as NSString).deletingLastPathComponent
+        return (dir.isEmpty ? "." : dir) + "/runs"
+    }
+    /// How long an executor waits for the shared writer to acknowledge a batch
+    /// before it stores the batch itself (a stuck daemon must not stall output).
+    public static let outputWriterReplyTimeoutMilliseconds: Int = 5_000
+    /// How often an executor without a writer connection tries to connect again.
+    public static let outputWriterReconnectMilliseconds: Int = 1_000
+    /// Largest batch frame the writer accepts (a batch is at most `outputBufferMaxBytes` of output).
+    public static let outputWriterMaxFrameBytes: Int = 16 * 1024 * 1024
     /// Default PTY size for `pty: true` runs.
     public static let ptyColumns: UInt16 = 120
     /// Default PTY size for `pty: true` runs.

@@ -37,8 +37,9 @@ struct DaemonCommand: AsyncParsableCommand {
                                         systemd: systemd, logger: logger)
         logger.info("worker \(workerId) started: concurrency \(concurrency), workspaces \(options.workspacesRoot)")
         systemd.notify("READY=1\nSTATUS=claiming runs (concurrency \(concurrency))")
+        let writer = OutputWriter(databasePath: options.databasePath, logger: logger)
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: claimer), .init(service: reaper), .init(service: heartbeat)],
+            services: [.init(service: claimer), .init(service: reaper), .init(service: heartbeat), .init(service: writer)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         systemd.notify("STOPPING=1")

@@ -10,3 +10,5 @@ int m_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int lowfd);
 short m_spawn_setsid_flag(void);
 /// pipe2(2): a pipe whose ends get `flags` (O_CLOEXEC) atomically.
 int m_pipe2(int fds[2], int flags);
+/// pidfd_open(2) (Linux >= 5.3), close-on-exec: a descriptor that polls readable when the process exits; -1 if unsupported.
+int m_pidfd_open(int pid);

@@ -42,7 +42,7 @@ extension MDatabase {
         for event in events {
             seq += 1
             let ts = event.ts ?? now
-            let data = event.data.text
+            let data = event.json
             try insert.execute(arguments: [runId, seq, ts, event.type, data])
             stored.append(Event(id: db.lastInsertedRowID, runId: runId, seq: seq, ts: ts, type: event.type, data: data))
         }

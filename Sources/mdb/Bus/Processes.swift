@@ -44,13 +44,27 @@ extension MDatabase {
 
     /// A run's cancel request time and status, read cheaply by its executor's control loop.
     public func runControl(runId: Int64) throws -> (status: RunStatus, cancelRequested: Bool) {
+        let requests = try runRequests(runId: runId, includeInputs: false)
+        return (requests.status, requests.cancelRequested)
+    }
+
+    /// Everything an executor's control loop acts on, in one read transaction
+    /// of cached statements (it runs every few milliseconds per run): status,
+    /// cancel, undelivered input (with `includeInputs`) and unhandled diff requests.
+    public func runRequests(runId: Int64, includeInputs: Bool) throws -> RunRequests {
         try read { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT status, cancel_requested_at IS NOT NULL FROM runs WHERE id = ?
                 """), arguments: [runId]), let status = RunStatus(rawValue: row[0]) else {
                 throw MDBError.runNotFound(runId)
             }
-            return (status, row[1])
+            let diffRequests = try DiffRequest.fetchAll(db.cachedStatement(sql: """
+                SELECT * FROM diff_requests WHERE run_id = ? AND handled_at IS NULL ORDER BY id
+                """), arguments: [runId])
+            let inputs = includeInputs ? try Input.fetchAll(db.cachedStatement(sql: """
+                SELECT * FROM inputs WHERE run_id = ? AND delivered_at IS NULL ORDER BY id
+                """), arguments: [runId]) : []
+            return RunRequests(status: status, cancelRequested: row[1], diffRequests: diffRequests, inputs: inputs)
         }
     }
 }

@@ -59,13 +59,19 @@ public struct Event: Codable, Sendable, Equatable, FetchableRecord, TableRecord 
 /// An event about to be appended: its type and data (seq and id come from the bus).
 public struct NewEvent: Sendable, Equatable {
     public var type: String
-    public var data: JSONValue
+    /// The data as compact JSON text, as it is stored.
+    public var json: String
     /// When it happened, if not "now" (an output chunk's read time).
     public var ts: String?
 
     public init(_ type: String, _ data: JSONValue = .object([]), ts: String? = nil) {
+        self.init(type, json: data.text, ts: ts)
+    }
+
+    /// An event whose data is already JSON text (relayed, not built here).
+    public init(_ type: String, json: String, ts: String? = nil) {
         self.type = type
-        self.data = data
+        self.json = json
         self.ts = ts
     }
 }

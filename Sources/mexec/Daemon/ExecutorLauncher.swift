@@ -14,7 +14,7 @@ struct ExecutorLauncher: Sendable {
 
     /// Launches the executor for `runId` as lease holder `holder`; returns its pid.
     func launch(runId: Int64, holder: String) throws -> pid_t {
-        let runsDir = ((options.databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("runs")
+        let runsDir = Defaults.runsDirectory(databasePath: options.databasePath)
         try FileManager.default.createDirectory(atPath: runsDir, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         let logPath = "\(runsDir)/\(runId).executor.log"

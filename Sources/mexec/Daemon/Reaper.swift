@@ -49,7 +49,7 @@ struct Reaper: Service {
     /// A killed executor could not remove its run's private directory (the
     /// agent socket): `<db dir>/runs/<id>-XXXXXX`.
     private func removePrivateDirectories(runId: Int64) {
-        let runs = ((db.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("runs")
+        let runs = Defaults.runsDirectory(databasePath: db.path)
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? []
         for entry in entries where entry.hasPrefix("\(runId)-") {
             try? FileManager.default.removeItem(atPath: (runs as NSString).appendingPathComponent(entry))

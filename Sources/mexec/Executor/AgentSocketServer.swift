@@ -19,29 +19,9 @@ final class AgentSocketServer: @unchecked Sendable {
     /// Binds and listens at `path` (mode 0600).
     init(path: String) throws {
         self.path = path
-        unlink(path)
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw SpawnError(description: "cannot create the agent socket: \(String(cString: strerror(errno)))") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            close(fd)
-            throw SpawnError(description: "the agent socket path \(path) is too long for a Unix socket; use a shorter database directory")
+        do { listener = try UnixSocket.listen(path: path, backlog: 16) } catch let failure as UnixSocket.Failure {
+            throw SpawnError(description: "agent socket: \(failure.description)")
         }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0, chmod(path, 0o600) == 0, listen(fd, 16) == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw SpawnError(description: "cannot listen on the agent socket \(path): \(reason)")
-        }
-        listener = fd
     }
 
     /// Serves connections on background threads until `stop()`.

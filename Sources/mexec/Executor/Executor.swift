@@ -125,24 +125,11 @@ final class Executor: @unchecked Sendable {
         let control = RunControl(db: db, runId: runId, agent: agent, logger: logger,
                                  interruptGraceMilliseconds: config.cancelInterruptGraceMilliseconds,
                                  terminateGraceMilliseconds: config.cancelTerminateGraceMilliseconds)
-        var status: Int32 = 0
-        var lost = false
-        while true {
-            if let ended = Spawn.poll(agent.pid) { status = ended; break }
-            if committer.leaseLost || !lease.beatIfDue() { lost = true; break }
-            control.tick()
-            let requests = control.takeDiffRequests()
-            if !requests.isEmpty {
-                await onThread(lease: lease) { [db, diffs] in
-                    for request in requests {
-                        if let diffs { diffs.answer(request) } else {
-                            try? db.finishDiffRequest(runId: runId, requestId: request.id,
-                                                      notice: "this run's workspace cannot be diffed (no approved point)")
-                        }
-                    }
-                }
-            }
-            try? await Task.sleep(for: .milliseconds(Defaults.controlPollIntervalMilliseconds))
+        let supervised = Unchecked((agent, control, committer, lease, diffs))
+        let (status, lost) = await Self.onOwnThread { [db] in
+            let (agent, control, committer, lease, diffs) = supervised.value
+            return Self.supervise(agent: agent, control: control, committer: committer, lease: lease, diffs: diffs,
+                                  db: db, runId: runId)
         }
         if lost {
             logger.error("this executor no longer holds the run; ending its agent and stopping")
@@ -207,9 +194,57 @@ final class Executor: @unchecked Sendable {
         }
     }
 
+    /// The control loop, on a thread of its own until the agent exits or the
+    /// lease is lost: a tick every `controlPollIntervalMilliseconds` (sooner
+    /// when the agent exits) reads requests, writes input, escalates a cancel
+    /// and renews the lease. Returns the agent's wait status and whether the
+    /// lease was lost. A plain thread wakes once per tick; a `Task.sleep` loop
+    /// costs several thread hand-offs per tick, which fifty executors feel.
+    private static func supervise(agent: AgentProcess, control: RunControl, committer: OutputCommitter,
+                                  lease: LeaseKeeper, diffs: WorkspaceDiffs?, db: MDatabase,
+                                  runId: Int64) -> (status: Int32, lost: Bool) {
+        let exit = ExitWait(pid: agent.pid)
+        while true {
+            if let ended = Spawn.poll(agent.pid) { return (ended, false) }
+            if committer.leaseLost || !lease.beatIfDue() { return (0, true) }
+            control.tick()
+            let requests = control.takeDiffRequests()
+            if !requests.isEmpty {
+                waitOnThread(lease: lease) {
+                    for request in requests {
+                        if let diffs { diffs.answer(request) } else {
+                            try? db.finishDiffRequest(runId: runId, requestId: request.id,
+                                                      notice: "this run's workspace cannot be diffed (no approved point)")
+                        }
+                    }
+                }
+            }
+            exit.wait(milliseconds: Defaults.controlPollIntervalMilliseconds)
+        }
+    }
+
+    /// Runs blocking work on a thread of its own and resumes when it is done (no polling).
+    private static func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { (done: CheckedContinuation<T, Never>) in
+            let thread = Thread { done.resume(returning: work()) }
+            thread.start()
+        }
+    }
+
+    /// Runs blocking work on another thread while this one keeps the lease alive.
+    private static func waitOnThread(lease: LeaseKeeper, _ work: @escaping @Sendable () -> Void) {
+        let finished = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            work()
+            finished.signal()
+        }
+        thread.start()
+        while finished.wait(timeout: .now() + .milliseconds(50)) == .timedOut { _ = lease.beatIfDue() }
+    }
+
     /// A fresh 0700 directory for the run's socket, beside the database.
     private func makePrivateDirectory() throws -> String {
-        let base = ((config.databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("runs")
+        let base = Defaults.runsDirectory(databasePath: config.databasePath)
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         var template = Array("\(base)/\(config.runId)-XXXXXX".utf8CString)

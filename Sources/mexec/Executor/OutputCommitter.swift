@@ -6,7 +6,9 @@ import mdb
 /// each transaction takes everything that arrived while the previous one was
 /// committing, so a lone line is committed at once and a flood is batched.
 /// Adjacent chunks of one stream are merged up to the event size limit, which
-/// keeps per-stream order and cuts rows under heavy output.
+/// keeps per-stream order and cuts rows under heavy output. Batches go to the
+/// host's shared writer (`OutputWriter`, in the daemon), which commits many
+/// runs' batches together; without one the committer stores them itself.
 final class OutputCommitter: @unchecked Sendable {
     private let db: MDatabase
     private let runId: Int64
@@ -17,6 +19,10 @@ final class OutputCommitter: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let state = NSLock()
     private var _leaseLost = false
+    /// The host's shared writer, if the database has a socket path for one.
+    private let writer: WriterClient?
+    /// The number of the last batch sent (continuing what the run already stored).
+    private var batchNumber: Int64
 
     init(db: MDatabase, runId: Int64, holder: String, queue: OutputQueue, capBytes: Int64, logger: Logger) {
         self.db = db
@@ -25,6 +31,8 @@ final class OutputCommitter: @unchecked Sendable {
         self.queue = queue
         self.capBytes = capBytes
         self.logger = logger
+        writer = Defaults.outputWriterSocketPath(databasePath: db.path).map { WriterClient(socketPath: $0, logger: logger) }
+        batchNumber = (try? db.storedOutputBatch(runId: runId)) ?? 0
     }
 
     /// True once an append was refused because this executor no longer holds the run.
@@ -83,28 +91,58 @@ final class OutputCommitter: @unchecked Sendable {
         }
     }
 
-    /// Appends one batch. A lost lease stops storing for good; anything else
-    /// (a database busy beyond its timeout, a full disk) is retried for a
-    /// while, holding the readers back, before the batch is given up and logged.
+    /// Stores one batch, through the host's shared writer when one answers
+    /// and directly otherwise; the batch's number makes a resend after a lost
+    /// reply harmless. A lost lease stops storing for good; anything else (a
+    /// database busy beyond its timeout, a full disk) is retried for a while,
+    /// holding the readers back, before the batch is given up and logged.
     private func store(_ events: [NewEvent]) {
+        batchNumber += 1
+        let batch = OutputBatch(runId: runId, workerId: holder, number: batchNumber, events: events)
         for attempt in 1...50 {
-            do {
-                try db.append(runId: runId, events, workerId: holder)
+            let outcome: Result<Void, StoreFailure>
+            switch writer?.store(batch) {
+            case .stored?:
                 return
-            } catch let error as MDBError {
-                switch error {
-                case .leaseLost, .runFinished:
-                    logger.warning("run \(runId): output no longer accepted (\(error)); discarding the rest")
-                    state.lock(); _leaseLost = true; state.unlock()
-                    return
-                default:
-                    logger.error("run \(runId): cannot store output (attempt \(attempt)): \(error)")
-                }
-            } catch {
-                logger.error("run \(runId): cannot store output (attempt \(attempt)): \(error)")
+            case .refused(let why)?:
+                outcome = .failure(.refused(why))
+            case .failed(let why)?:
+                outcome = .failure(.retry(why))
+            case .notAllowed(let why)?:
+                logger.warning("run \(runId): the shared writer refused this executor (\(why)); storing output directly")
+                outcome = storeDirectly(batch)
+            case nil:
+                outcome = storeDirectly(batch)
+            }
+            switch outcome {
+            case .success:
+                return
+            case .failure(.refused(let why)):
+                logger.warning("run \(runId): output no longer accepted (\(why)); discarding the rest")
+                state.lock(); _leaseLost = true; state.unlock()
+                return
+            case .failure(.retry(let why)):
+                logger.error("run \(runId): cannot store output (attempt \(attempt)): \(why)")
             }
             usleep(100_000)
         }
         logger.error("run \(runId): gave up storing \(events.count) output event(s)")
+    }
+
+    /// Why a batch was not stored: for good, or for now.
+    private enum StoreFailure: Error {
+        case refused(String)
+        case retry(String)
+    }
+
+    private func storeDirectly(_ batch: OutputBatch) -> Result<Void, StoreFailure> {
+        do {
+            switch try db.appendOutputBatches([batch]).first {
+            case .refused(let error)?: return .failure(.refused(error.description))
+            default: return .success(())
+            }
+        } catch {
+            return .failure(.retry("\(error)"))
+        }
     }
 }

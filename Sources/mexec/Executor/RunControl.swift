@@ -15,6 +15,7 @@ final class RunControl {
     private let agent: AgentProcess
     private let logger: Logger
     private let watch: ChangeWatch?
+    private let check: RequestCheck?
     private let interruptGrace: Double
     private let terminateGrace: Double
 
@@ -42,6 +43,7 @@ final class RunControl {
         self.agent = agent
         self.logger = logger
         self.watch = try? ChangeWatch(path: db.path, notify: false)
+        self.check = try? RequestCheck(path: db.path, runId: runId)
         self.interruptGrace = Double(interruptGraceMilliseconds) / 1000
         self.terminateGrace = Double(terminateGraceMilliseconds) / 1000
     }
@@ -54,13 +56,23 @@ final class RunControl {
         // `controlReadIntervalMilliseconds` (input still arrives well within
         // what a person notices), instead of on every tick.
         let due = Date().timeIntervalSince(lastRead) * 1000 >= Double(Defaults.controlReadIntervalMilliseconds)
-        if (changeSeen && due) || (inputsStale && writing == nil && queued.isEmpty) {
+        let idle = writing == nil && queued.isEmpty
+        if (inputsStale && idle) || (changeSeen && due && somethingWaits(idle: idle)) {
             changeSeen = false
             lastRead = Date()
             readRequests()
+        } else if changeSeen && due {
+            changeSeen = false
+            lastRead = Date()
         }
         writeInput()
         escalateCancel()
+    }
+
+    /// The cheap check before a full read: a new cancel, input to take, or a diff request.
+    private func somethingWaits(idle: Bool) -> Bool {
+        guard let check, let pending = try? check.pending() else { return true }
+        return (pending.cancel && !cancelRequested) || (pending.input && idle) || pending.diffRequest
     }
 
     /// Closes the agent's stdin pipe if input did not already (a PTY master
@@ -73,22 +85,21 @@ final class RunControl {
 
     private func readRequests() {
         do {
-            let control = try db.runControl(runId: runId)
-            if control.cancelRequested && !cancelRequested {
+            // One read for everything; input only when the previous input is fully written.
+            let idle = writing == nil && queued.isEmpty
+            let requests = try db.runRequests(runId: runId, includeInputs: idle)
+            if requests.cancelRequested && !cancelRequested {
                 cancelRequested = true
                 cancelStage = 1
                 cancelStageAt = Date()
                 logger.info("cancel requested: SIGINT to the agent's group")
                 agent.signalGroup(SIGINT)
             }
-            for request in try db.pendingDiffRequests(runId: runId) where !handedDiffRequests.contains(request.id) {
+            for request in requests.diffRequests where !handedDiffRequests.contains(request.id) {
                 diffRequests.append(request)
             }
-            inputsStale = true
-            if writing == nil && queued.isEmpty {
-                queued = try db.pendingInputs(runId: runId)
-                inputsStale = false
-            }
+            inputsStale = !idle
+            if idle { queued = requests.inputs }
         } catch {
             logger.warning("cannot read the run's requests: \(error)")
         }

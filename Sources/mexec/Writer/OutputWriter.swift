@@ -1,0 +1,228 @@
+import Foundation
+import Logging
+import magent
+import mdb
+import ServiceLifecycle
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The host's shared output writer, a service of the daemon: executors send
+/// their output batches over a Unix socket and it stores the batches of every
+/// run that arrived while the previous commit ran in one transaction (a group
+/// commit across runs). Fifty busy runs then cost a few hundred commits a
+/// second from one connection with a warm page cache, instead of ten thousand
+/// from fifty processes contending for the write lock.
+///
+/// One daemon per database serves it (it holds `writer.lock`); the others
+/// keep trying to take over, so the socket is served again soon after its
+/// daemon stops. Executors that find no writer store their batches
+/// themselves; batch numbers make either path store each batch once.
+struct OutputWriter: Service {
+    let databasePath: String
+    let logger: Logger
+
+    func run() async throws {
+        guard let socketPath = Defaults.outputWriterSocketPath(databasePath: databasePath) else {
+            logger.warning("the database path is too long for a writer socket; executors write their output themselves")
+            return
+        }
+        let db = try MDatabase(path: databasePath)
+        let stop = Atomic<Bool>(false)
+        let box = Unchecked(WriterLoop(db: db, socketPath: socketPath,
+                                       lockPath: Defaults.outputWriterLockPath(databasePath: databasePath), logger: logger))
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                    let thread = Thread {
+                        box.value.run(stop: stop)
+                        done.resume()
+                    }
+                    thread.name = "output-writer"
+                    thread.start()
+                }
+            } onCancel: {
+                stop.store(true, ordering: .relaxed)
+            }
+        } onGracefulShutdown: {
+            stop.store(true, ordering: .relaxed)
+        }
+    }
+}
+
+/// The writer's thread: takes the lock when it can, accepts executors, reads
+/// their batches and commits them in rounds.
+private final class WriterLoop {
+    private struct Client {
+        let fd: Int32
+        let peer: pid_t?
+        var buffer: [UInt8] = []
+        /// Runs this connection was checked against (its peer is their executor).
+        var allowedRuns: Set<Int64> = []
+    }
+
+    private let db: MDatabase
+    private let socketPath: String
+    private let lockPath: String
+    private let logger: Logger
+    private var lockFd: Int32 = -1
+    private var listener: Int32 = -1
+    private var clients: [Int32: Client] = [:]
+    private var lastLockAttempt = Date.distantPast
+    /// One read buffer for every client (the loop is single-threaded).
+    private var chunk = [UInt8](repeating: 0, count: 256 * 1024)
+
+    init(db: MDatabase, socketPath: String, lockPath: String, logger: Logger) {
+        self.db = db
+        self.socketPath = socketPath
+        self.lockPath = lockPath
+        self.logger = logger
+    }
+
+    func run(stop: borrowing Atomic<Bool>) {
+        defer { shutdown() }
+        while !stop.load(ordering: .relaxed) {
+            if listener < 0 && Date().timeIntervalSince(lastLockAttempt) >= 1 { takeOverIfFree() }
+            var fds = [pollfd]()
+            if listener >= 0 { fds.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0)) }
+            for fd in clients.keys { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+            // A quarter second at most, to notice `stop` and to retry the lock.
+            if fds.isEmpty {
+                usleep(250_000)
+                continue
+            }
+            if Glibc.poll(&fds, nfds_t(fds.count), 250) <= 0 { continue }
+            var batches: [(fd: Int32, batch: OutputBatch)] = []
+            for entry in fds where entry.revents != 0 {
+                if entry.fd == listener { acceptAll() } else { read(from: entry.fd, into: &batches) }
+            }
+            if !batches.isEmpty { commit(batches) }
+        }
+    }
+
+    /// Becomes the writer if no live daemon holds the lock.
+    private func takeOverIfFree() {
+        lastLockAttempt = Date()
+        if lockFd < 0 {
+            let directory = (lockPath as NSString).deletingLastPathComponent
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                     attributes: [.posixPermissions: 0o700])
+            lockFd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            if lockFd < 0 { return }
+        }
+        guard flock(lockFd, LOCK_EX | LOCK_NB) == 0 else { return }
+        do {
+            listener = try UnixSocket.listen(path: socketPath, backlog: 128)
+            _ = fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK)
+            logger.info("serving the shared output writer at \(socketPath)")
+        } catch {
+            logger.warning("cannot serve the shared output writer: \(error); executors write their output themselves")
+            flock(lockFd, LOCK_UN)
+        }
+    }
+
+    private func acceptAll() {
+        while true {
+            let fd = accept(listener, nil, nil)
+            if fd < 0 { return }
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            clients[fd] = Client(fd: fd, peer: UnixSocket.peerProcess(fd: fd))
+        }
+    }
+
+    /// Reads what a client sent and takes its complete batches; drops a client
+    /// that hung up or sent something unreadable (it then stores its output itself).
+    private func read(from fd: Int32, into batches: inout [(fd: Int32, batch: OutputBatch)]) {
+        guard var client = clients[fd] else { return }
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n > 0 {
+                client.buffer.append(contentsOf: chunk[0..<n])
+                continue
+            }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
+            if n < 0 && errno == EINTR { continue }
+            drop(fd)
+            return
+        }
+        var start = 0
+        while let length = WriterWire.announcedLength(client.buffer[start...]) {
+            guard length <= Defaults.outputWriterMaxFrameBytes else {
+                logger.warning("an executor sent a \(length)-byte message, more than the writer accepts; closing its connection")
+                drop(fd)
+                return
+            }
+            guard client.buffer.count - start - 4 >= length else { break }
+            do {
+                batches.append((fd, try WriterWire.decodeBatch(client.buffer[(start + 4)..<(start + 4 + length)])))
+            } catch {
+                logger.warning("an executor sent an unreadable batch (\(error)); closing its connection")
+                drop(fd)
+                return
+            }
+            start += 4 + length
+        }
+        if start > 0 { client.buffer.removeFirst(start) }
+        clients[fd] = client
+    }
+
+    /// Stores every batch of the round in one transaction and answers each sender.
+    private func commit(_ round: [(fd: Int32, batch: OutputBatch)]) {
+        var replies: [(fd: Int32, number: Int64, reply: WriterWire.Reply)] = []
+        var accepted: [(fd: Int32, batch: OutputBatch)] = []
+        for (fd, batch) in round {
+            if let why = refusal(fd: fd, runId: batch.runId) {
+                replies.append((fd, batch.number, .notAllowed(why)))
+            } else {
+                accepted.append((fd, batch))
+            }
+        }
+        do {
+            let outcomes = try db.appendOutputBatches(accepted.map(\.batch))
+            for ((fd, batch), outcome) in zip(accepted, outcomes) {
+                switch outcome {
+                case .stored, .alreadyStored: replies.append((fd, batch.number, .stored))
+                case .refused(let error): replies.append((fd, batch.number, .refused(error.description)))
+                }
+            }
+        } catch {
+            logger.error("cannot store \(accepted.count) output batch(es): \(error); the executors will send them again")
+            replies += accepted.map { ($0.fd, $0.batch.number, .failed("\(error)")) }
+        }
+        for (fd, number, reply) in replies where clients[fd] != nil {
+            if !UnixSocket.writeAll(fd: fd, WriterWire.encode(reply: reply, number: number)) { drop(fd) }
+        }
+    }
+
+    /// Why this connection may not write for `runId` (nil: it may): only the
+    /// run's recorded executor process writes its output.
+    private func refusal(fd: Int32, runId: Int64) -> String? {
+        guard var client = clients[fd] else { return "connection closed" }
+        if client.allowedRuns.contains(runId) { return nil }
+        let executor = try? db.processes(runId: runId).executorPid
+        guard let peer = client.peer, let executor, peer == executor else {
+            return "this connection is not run \(runId)'s executor (peer \(client.peer.map(String.init) ?? "?"), executor \(executor.map { String($0) } ?? "not recorded"))"
+        }
+        client.allowedRuns.insert(runId)
+        clients[fd] = client
+        return nil
+    }
+
+    private func drop(_ fd: Int32) {
+        clients[fd] = nil
+        close(fd)
+    }
+
+    private func shutdown() {
+        for fd in clients.keys { close(fd) }
+        clients = [:]
+        if listener >= 0 {
+            close(listener)
+            unlink(socketPath)
+            listener = -1
+        }
+        if lockFd >= 0 { close(lockFd) }
+    }
+}

@@ -1,0 +1,142 @@
+import mdb
+
+/// The executor ↔ shared-writer protocol over a Unix stream socket: each
+/// message is a little-endian `UInt32` length and a payload. An executor
+/// sends one batch and waits for its reply before sending the next, so a
+/// connection carries one run's batches in order.
+///
+/// Batch: runId i64, number i64, workerId (u16 length + UTF-8), event count
+/// u32, then per event: type (u8 length + UTF-8), data (u32 length + JSON text).
+/// Reply: number i64, code u8, message (the rest, UTF-8).
+enum WriterWire {
+    /// What the writer answers for a batch.
+    enum Reply: Equatable, Sendable {
+        /// Stored now, or by an earlier send of the same batch.
+        case stored
+        /// The run does not take output from this executor any more; the text says why.
+        case refused(String)
+        /// The commit failed (database busy past its timeout, disk full): send it again later.
+        case failed(String)
+        /// This connection may not write for the run (its peer is not the run's executor).
+        case notAllowed(String)
+    }
+
+    /// A message longer than the writer accepts, or cut short.
+    struct MalformedMessage: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// The framed message for a batch.
+    static func encode(_ batch: OutputBatch) -> [UInt8] {
+        var out: [UInt8] = [0, 0, 0, 0]
+        put(&out, UInt64(bitPattern: batch.runId), bytes: 8)
+        put(&out, UInt64(bitPattern: batch.number), bytes: 8)
+        let worker = Array(batch.workerId.utf8.prefix(Int(UInt16.max)))
+        put(&out, UInt64(worker.count), bytes: 2)
+        out += worker
+        put(&out, UInt64(batch.events.count), bytes: 4)
+        for event in batch.events {
+            let type = Array(event.type.utf8.prefix(255))
+            out.append(UInt8(type.count))
+            out += type
+            let data = Array(event.json.utf8)
+            put(&out, UInt64(data.count), bytes: 4)
+            out += data
+        }
+        setLength(&out)
+        return out
+    }
+
+    /// Decodes a batch payload (without its length prefix).
+    static func decodeBatch(_ payload: ArraySlice<UInt8>) throws -> OutputBatch {
+        var reader = Reader(bytes: payload)
+        let runId = Int64(bitPattern: try reader.integer(8))
+        let number = Int64(bitPattern: try reader.integer(8))
+        let workerId = try reader.text(Int(reader.integer(2)))
+        let count = Int(try reader.integer(4))
+        var events: [NewEvent] = []
+        events.reserveCapacity(min(count, 4096))
+        for _ in 0..<count {
+            let type = try reader.text(Int(reader.integer(1)))
+            let data = try reader.text(Int(reader.integer(4)))
+            events.append(NewEvent(type, json: data))
+        }
+        guard reader.atEnd else { throw MalformedMessage(description: "a batch message has trailing bytes") }
+        return OutputBatch(runId: runId, workerId: workerId, number: number, events: events)
+    }
+
+    /// The framed reply to batch `number`.
+    static func encode(reply: Reply, number: Int64) -> [UInt8] {
+        var out: [UInt8] = [0, 0, 0, 0]
+        put(&out, UInt64(bitPattern: number), bytes: 8)
+        let (code, message): (UInt8, String) = switch reply {
+        case .stored: (0, "")
+        case .refused(let text): (1, text)
+        case .failed(let text): (2, text)
+        case .notAllowed(let text): (3, text)
+        }
+        out.append(code)
+        out += Array(message.utf8)
+        setLength(&out)
+        return out
+    }
+
+    /// Decodes a reply payload (without its length prefix).
+    static func decodeReply(_ payload: ArraySlice<UInt8>) throws -> (number: Int64, reply: Reply) {
+        var reader = Reader(bytes: payload)
+        let number = Int64(bitPattern: try reader.integer(8))
+        let code = try reader.integer(1)
+        let message = try reader.text(reader.remaining)
+        switch code {
+        case 0: return (number, .stored)
+        case 1: return (number, .refused(message))
+        case 2: return (number, .failed(message))
+        case 3: return (number, .notAllowed(message))
+        default: throw MalformedMessage(description: "unknown reply code \(code)")
+        }
+    }
+
+    /// The payload length announced at the start of `buffer`, if its 4 bytes are there.
+    static func announcedLength(_ buffer: ArraySlice<UInt8>) -> Int? {
+        guard buffer.count >= 4 else { return nil }
+        let start = buffer.startIndex
+        return (0..<4).reduce(0) { $0 | Int(buffer[start + $1]) << (8 * $1) }
+    }
+
+    private static func put(_ out: inout [UInt8], _ value: UInt64, bytes: Int) {
+        for index in 0..<bytes { out.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(index)))) }
+    }
+
+    private static func setLength(_ out: inout [UInt8]) {
+        let length = UInt32(out.count - 4)
+        for index in 0..<4 { out[index] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(index))) }
+    }
+
+    private struct Reader {
+        let bytes: ArraySlice<UInt8>
+        var position: Int
+
+        init(bytes: ArraySlice<UInt8>) {
+            self.bytes = bytes
+            position = bytes.startIndex
+        }
+
+        var remaining: Int { bytes.endIndex - position }
+        var atEnd: Bool { position == bytes.endIndex }
+
+        mutating func integer(_ size: Int) throws -> UInt64 {
+            guard remaining >= size else { throw MalformedMessage(description: "a message was cut short") }
+            var value: UInt64 = 0
+            for index in 0..<size { value |= UInt64(bytes[position + index]) << (8 * UInt64(index)) }
+            position += size
+            return value
+        }
+
+        mutating func text(_ size: Int) throws -> String {
+            guard remaining >= size else { throw MalformedMessage(description: "a message was cut short") }
+            let text = String(decoding: bytes[position..<(position + size)], as: UTF8.self)
+            position += size
+            return text
+        }
+    }
+}

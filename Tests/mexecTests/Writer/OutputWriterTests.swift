@@ -1,0 +1,107 @@
+import Foundation
+import MTestSupport
+import Testing
+import magent
+import mdb
+@testable import mexec
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct OutputWriterTests {
+    private func executorLog(_ h: MexecHarness, _ runId: Int64) -> String {
+        (try? String(contentsOfFile: h.tmp.file("runs/\(runId).executor.log"), encoding: .utf8)) ?? ""
+    }
+
+    private func writerAnswers(_ h: MexecHarness) -> Bool {
+        guard let path = Defaults.outputWriterSocketPath(databasePath: h.tmp.dbPath),
+              let fd = try? UnixSocket.connect(path: path) else { return false }
+        close(fd)
+        return true
+    }
+
+    private func daemonLogs(_ h: MexecHarness) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: h.tmp.path)) ?? [])
+            .filter { $0.hasPrefix("daemon-") }.sorted()
+            .map { (try? String(contentsOfFile: h.tmp.file($0), encoding: .utf8)) ?? "" }
+    }
+
+    @Test func concurrentRunsStoreTheirOutputThroughTheDaemonsWriterCompleteAndInOrder() throws {
+        let h = try MexecHarness(args: ["--concurrency", "4"])
+        try h.start()
+        let lines = 400
+        let ids = try (0..<4).map { run in
+            try h.create("i=0; while [ $i -lt \(lines) ]; do i=$((i+1)); echo run\(run) line $i; done; echo done >&2")
+        }
+        for (run, id) in ids.enumerated() {
+            #expect(try h.finished(id).status == .succeeded, "\(h.logs)")
+            #expect(try h.text(id) == (1...lines).map { "run\(run) line \($0)\n" }.joined())
+            #expect(try h.text(id, stream: "stderr") == "done\n")
+            let seqs = try h.events(id).map(\.seq)
+            #expect(seqs == Array(1...Int64(seqs.count)), "seq must stay contiguous")
+            #expect(executorLog(h, id).contains("output goes through the shared writer"), "\(h.logs)")
+            #expect(try h.db.storedOutputBatch(runId: id) >= 1)
+        }
+    }
+
+    @Test func aProcessThatIsNotTheRunsExecutorCannotWriteItsOutput() throws {
+        let h = try MexecHarness()
+        try h.start()
+        let id = try h.create("echo ready; sleep 30")
+        #expect(try h.waitForOutput(id, containing: "ready"), "\(h.logs)")
+        let run = try h.db.run(id)
+        let holder = try #require(run.workerId)
+        let path = try #require(Defaults.outputWriterSocketPath(databasePath: h.tmp.dbPath))
+        // The agent's uid could reach the socket; knowing the run and its holder is not enough.
+        let fd = try UnixSocket.connect(path: path)
+        defer { close(fd) }
+        let forged = OutputBatch(runId: id, workerId: holder, number: 1_000,
+                                 events: [NewEvent(EventType.output, ["stream": "stdout", "text": "forged\n"])])
+        #expect(UnixSocket.writeAll(fd: fd, WriterWire.encode(forged)))
+        let reply = try #require(readReply(fd))
+        guard case .notAllowed(let why) = reply.reply else {
+            Issue.record("expected notAllowed, got \(reply.reply)")
+            return
+        }
+        #expect(why.contains("not run \(id)'s executor"))
+        #expect(try h.text(id) == "ready\n")
+        #expect(try h.db.storedOutputBatch(runId: id) < 1_000)
+        try h.db.requestCancel(runId: id)
+        #expect(try h.finished(id).status == .canceled)
+    }
+
+    @Test func oneDaemonServesTheWriterAndAnotherTakesOverWhenItIsKilled() throws {
+        let h = try MexecHarness()
+        let first = try h.start()
+        #expect(try eventually(timeout: 20) { writerAnswers(h) }, "\(h.logs)")
+        try h.start()
+        let before = try h.create("echo one")
+        #expect(try h.finished(before).status == .succeeded, "\(h.logs)")
+        #expect(daemonLogs(h).filter { $0.contains("serving the shared output writer") }.count == 1,
+                "exactly one daemon serves the writer: \(h.logs)")
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        #expect(try eventually(timeout: 10) {
+            daemonLogs(h).filter { $0.contains("serving the shared output writer") }.count == 2 && writerAnswers(h)
+        }, "the second daemon must take the writer over: \(h.logs)")
+        let after = try h.create("echo two")
+        #expect(try h.finished(after).status == .succeeded, "\(h.logs)")
+        #expect(try h.text(after) == "two\n")
+        #expect(executorLog(h, after).contains("output goes through the shared writer"), "\(h.logs)")
+    }
+
+    private func readReply(_ fd: Int32) -> (number: Int64, reply: WriterWire.Reply)? {
+        var buffer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while poll(&pfd, 1, 10_000) > 0 {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { return nil }
+            buffer += chunk[0..<n]
+            if let length = WriterWire.announcedLength(buffer[...]), buffer.count >= 4 + length {
+                return try? WriterWire.decodeReply(buffer[4..<(4 + length)])
+            }
+        }
+        return nil
+    }
+}

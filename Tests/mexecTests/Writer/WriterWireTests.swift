@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+import mdb
+@testable import mexec
+
+@Suite struct WriterWireTests {
+    private let batch = OutputBatch(runId: 42, workerId: "host:1:abc", number: 7, events: [
+        NewEvent(EventType.output, ["stream": "stdout", "text": "héllo\n"]),
+        NewEvent(EventType.notice, ["level": "warning", "text": "cap"]),
+    ])
+
+    @Test func aBatchSurvivesTheRoundTripWithItsJSONAsWritten() throws {
+        let message = WriterWire.encode(batch)
+        #expect(WriterWire.announcedLength(message[...]) == message.count - 4)
+        #expect(try WriterWire.decodeBatch(message[4...]) == batch)
+    }
+
+    @Test func everyReplyKindSurvivesTheRoundTrip() throws {
+        for reply: WriterWire.Reply in [.stored, .refused("lease lost"), .failed("disk full"), .notAllowed("not yours")] {
+            let message = WriterWire.encode(reply: reply, number: 9)
+            let decoded = try WriterWire.decodeReply(message[4...])
+            #expect(decoded.number == 9)
+            #expect(decoded.reply == reply)
+        }
+    }
+
+    @Test func aCutOrPaddedMessageIsRefusedNotMisread() {
+        let message = WriterWire.encode(batch)
+        #expect(throws: WriterWire.MalformedMessage.self) { try WriterWire.decodeBatch(message[4..<(message.count - 1)]) }
+        #expect(throws: WriterWire.MalformedMessage.self) { try WriterWire.decodeBatch((message + [0])[4...]) }
+        #expect(throws: WriterWire.MalformedMessage.self) { try WriterWire.decodeReply([1, 2, 3][...]) }
+        #expect(WriterWire.announcedLength([1, 0, 0][...]) == nil, "three bytes are not a length yet")
+    }
+}
