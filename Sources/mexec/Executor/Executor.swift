@@ -112,41 +112,43 @@ final class Executor: @unchecked Sendable {
         }
         logger.info("started agent pid \(agent.pid) in \(workspace.path)")
 
-        let queue = OutputQueue(streams: agent.outputs.count, maxBytes: Defaults.outputBufferMaxBytes)
-        let abandon = LockedFlag()
-        let committer = OutputCommitter(db: db, runId: runId, holder: holder, queue: queue,
-                                        capBytes: config.outputCapBytes, logger: logger)
-        committer.start()
-        for output in agent.outputs {
-            // Each reader's thread keeps it alive until its stream ends.
-            _ = StreamReader(fd: output.fd, stream: output.stream, queue: queue, abandon: abandon)
+        let pump: OutputPump
+        do {
+            pump = try OutputPump(db: db, runId: runId, holder: holder, outputs: agent.outputs,
+                                  capBytes: config.outputCapBytes, logger: logger)
+        } catch {
+            logger.error("\(error); ending the agent")
+            agent.signalGroup(SIGKILL)
+            _ = waitpid(agent.pid, nil, 0)
+            return 1
         }
+        pump.start()
 
         let control = RunControl(db: db, runId: runId, agent: agent, logger: logger,
                                  interruptGraceMilliseconds: config.cancelInterruptGraceMilliseconds,
                                  terminateGraceMilliseconds: config.cancelTerminateGraceMilliseconds)
-        let supervised = Unchecked((agent, control, committer, lease, diffs))
+        let supervised = Unchecked((agent, control, pump, lease, diffs))
         let (status, lost) = await Self.onOwnThread { [db] in
-            let (agent, control, committer, lease, diffs) = supervised.value
-            return Self.supervise(agent: agent, control: control, committer: committer, lease: lease, diffs: diffs,
+            let (agent, control, pump, lease, diffs) = supervised.value
+            return Self.supervise(agent: agent, control: control, pump: pump, lease: lease, diffs: diffs,
                                   db: db, runId: runId)
         }
         if lost {
             logger.error("this executor no longer holds the run; ending its agent and stopping")
             agent.signalGroup(SIGKILL)
             _ = waitpid(agent.pid, nil, 0)
-            abandon.set()
+            pump.abandon()
             return 1
         }
 
         // The agent has exited. Its output is still in the pipes; background
         // children may hold them open, so they get a short grace, then the
         // group is killed: a finished run leaves no processes behind.
-        if !committer.waitUntilDone(timeoutSeconds: Double(Defaults.drainAfterExitMilliseconds) / 1000) {
+        if !pump.waitUntilDone(timeoutSeconds: Double(Defaults.drainAfterExitMilliseconds) / 1000) {
             if agent.groupAlive { agent.signalGroup(SIGKILL) }
-            while !committer.waitUntilDone(timeoutSeconds: 0.2) {
+            while !pump.waitUntilDone(timeoutSeconds: 0.2) {
                 _ = lease.beatIfDue()
-                if !agent.groupAlive { abandon.set() } // held by a process outside the group
+                if !agent.groupAlive { pump.abandon() } // held by a process outside the group
             }
         } else if agent.groupAlive {
             agent.signalGroup(SIGKILL)
@@ -200,13 +202,13 @@ final class Executor: @unchecked Sendable {
     /// and renews the lease. Returns the agent's wait status and whether the
     /// lease was lost. A plain thread wakes once per tick; a `Task.sleep` loop
     /// costs several thread hand-offs per tick, which fifty executors feel.
-    private static func supervise(agent: AgentProcess, control: RunControl, committer: OutputCommitter,
+    private static func supervise(agent: AgentProcess, control: RunControl, pump: OutputPump,
                                   lease: LeaseKeeper, diffs: WorkspaceDiffs?, db: MDatabase,
                                   runId: Int64) -> (status: Int32, lost: Bool) {
         let exit = ExitWait(pid: agent.pid)
         while true {
             if let ended = Spawn.poll(agent.pid) { return (ended, false) }
-            if committer.leaseLost || !lease.beatIfDue() { return (0, true) }
+            if pump.leaseLost || !lease.beatIfDue() { return (0, true) }
             control.tick()
             let requests = control.takeDiffRequests()
             if !requests.isEmpty {

@@ -1,0 +1,253 @@
+import CProcess
+import Foundation
+import Logging
+import mdb
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One read from an agent stream.
+struct OutputChunk {
+    var stream: String
+    var bytes: [UInt8]
+}
+
+/// Reads the agent's output streams (pipes or the PTY master) and stores
+/// them as `output` events, on one thread: it waits for any stream to be
+/// readable, takes everything they hold (up to `outputBufferMaxBytes`), and
+/// stores it as one batch; while a batch is being stored the agent's output
+/// waits in its pipe, so a slow database back-pressures the agent instead of
+/// growing memory, and a flood is batched. Bytes are taken as they come (no
+/// waiting for newlines); a character cut between two reads is carried to
+/// the next chunk. Adjacent chunks of one stream are merged up to the event
+/// size limit. Batches go to the host's shared writer (`OutputWriter`, in the
+/// daemon), which commits many runs' batches together; without one the pump
+/// stores them itself. One thread per run instead of a reader per stream and
+/// a committer: a line costs one wake-up less.
+final class OutputPump: @unchecked Sendable {
+    private let db: MDatabase
+    private let runId: Int64
+    private let holder: String
+    private let outputs: [(fd: Int32, stream: String)]
+    private let capBytes: Int64
+    private let logger: Logger
+    private let finished = DispatchSemaphore(value: 0)
+    private let state = NSLock()
+    private var _leaseLost = false
+    /// Written to by `abandon()`; the pump polls it with the streams.
+    private let wake: (read: Int32, write: Int32)
+    /// The host's shared writer, if the database has a socket path for one.
+    private let writer: WriterClient?
+    /// The number of the last batch sent (continuing what the run already stored).
+    private var batchNumber: Int64
+
+    init(db: MDatabase, runId: Int64, holder: String, outputs: [(fd: Int32, stream: String)], capBytes: Int64,
+         logger: Logger) throws {
+        self.db = db
+        self.runId = runId
+        self.holder = holder
+        self.outputs = outputs
+        self.capBytes = capBytes
+        self.logger = logger
+        var fds: [Int32] = [-1, -1]
+        guard m_pipe2(&fds, O_CLOEXEC | O_NONBLOCK) == 0 else {
+            throw SpawnError(description: "cannot create the output pump's wake pipe: \(String(cString: strerror(errno)))")
+        }
+        wake = (fds[0], fds[1])
+        writer = Defaults.outputWriterSocketPath(databasePath: db.path).map { WriterClient(socketPath: $0, logger: logger) }
+        batchNumber = (try? db.storedOutputBatch(runId: runId)) ?? 0
+    }
+
+    deinit {
+        close(wake.read)
+        close(wake.write)
+    }
+
+    /// True once an append was refused because this executor no longer holds the run.
+    var leaseLost: Bool { state.lock(); defer { state.unlock() }; return _leaseLost }
+
+    /// Starts the pump's thread.
+    func start() {
+        let thread = Thread { [self] in
+            loop()
+            finished.signal()
+        }
+        thread.name = "output-pump"
+        thread.start()
+    }
+
+    /// Stops reading after what the streams hold now: they are held open by a
+    /// process that escaped the agent's group, or the lease was lost.
+    func abandon() {
+        var byte: UInt8 = 1
+        _ = write(wake.write, &byte, 1)
+    }
+
+    /// Waits until every stream ended and all output was committed (or dropped).
+    func waitUntilDone(timeoutSeconds: Double) -> Bool {
+        finished.wait(timeout: .now() + timeoutSeconds) == .success
+    }
+
+    private struct Source {
+        let fd: Int32
+        let stream: String
+        var carry: [UInt8] = []
+        var open = true
+    }
+
+    private func loop() {
+        var sources = outputs.map { Source(fd: $0.fd, stream: $0.stream) }
+        for source in sources { _ = fcntl(source.fd, F_SETFL, fcntl(source.fd, F_GETFL) | O_NONBLOCK) }
+        let readSize = Defaults.outputEventMaxBytes - 3 // room for a carried partial character
+        var buffer = [UInt8](repeating: 0, count: readSize)
+        var capped = false
+        var stored: Int64 = 0
+        var abandoned = false
+        while !abandoned && sources.contains(where: \.open) {
+            var pfds = sources.filter(\.open).map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+            pfds.append(pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0))
+            let ready = poll(&pfds, nfds_t(pfds.count), -1)
+            if ready < 0 && errno != EINTR { return }
+            if ready <= 0 { continue }
+            // Abandoned: take what the streams hold right now, then stop.
+            abandoned = pfds.last!.revents != 0
+            var chunks: [OutputChunk] = []
+            var gathered = 0
+            for index in sources.indices where sources[index].open {
+                let wasReady = pfds.first { $0.fd == sources[index].fd }.map { $0.revents != 0 } ?? false
+                guard wasReady || abandoned else { continue }
+                gathered += drain(&sources[index], buffer: &buffer, into: &chunks,
+                                  limit: Defaults.outputBufferMaxBytes - gathered, final: abandoned)
+            }
+            // After a lost lease or past the cap, keep draining so the agent never blocks on a full pipe.
+            if chunks.isEmpty || leaseLost || capped { continue }
+            store(events(from: chunks, capped: &capped, stored: &stored))
+        }
+    }
+
+    /// Reads what `source` holds without blocking, up to `limit` bytes; a
+    /// closed stream (EOF, or EIO from a PTY whose last slave closed) hands
+    /// over its carried bytes and is marked closed. Returns the bytes taken.
+    private func drain(_ source: inout Source, buffer: inout [UInt8], into chunks: inout [OutputChunk],
+                       limit: Int, final: Bool) -> Int {
+        var taken = 0
+        while taken < limit {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(source.fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
+            if n <= 0 {
+                source.open = false
+                break
+            }
+            var bytes = source.carry
+            bytes.append(contentsOf: buffer[0..<n])
+            let tail = OutputEncoding.incompleteTail(bytes)
+            if tail > 0 {
+                source.carry = Array(bytes[(bytes.count - tail)...])
+                bytes.removeLast(tail)
+            } else {
+                source.carry.removeAll()
+            }
+            if !bytes.isEmpty {
+                taken += bytes.count
+                chunks.append(OutputChunk(stream: source.stream, bytes: bytes))
+            }
+        }
+        if (!source.open || final) && !source.carry.isEmpty {
+            taken += source.carry.count
+            chunks.append(OutputChunk(stream: source.stream, bytes: source.carry))
+            source.carry.removeAll()
+        }
+        return taken
+    }
+
+    /// The events for a round of chunks: adjacent chunks of a stream merged up
+    /// to the event size limit, and the cap's notice once it is reached.
+    private func events(from chunks: [OutputChunk], capped: inout Bool, stored: inout Int64) -> [NewEvent] {
+        let maxEvent = Defaults.outputEventMaxBytes
+        var events: [NewEvent] = []
+        var pending: OutputChunk?
+        func flush() {
+            if let chunk = pending {
+                events.append(NewEvent(EventType.output, OutputEncoding.data(stream: chunk.stream, bytes: chunk.bytes)))
+                pending = nil
+            }
+        }
+        for chunk in chunks {
+            if stored + Int64(chunk.bytes.count) > capBytes {
+                flush()
+                events.append(NewEvent(EventType.notice, .object([
+                    ("level", "warning"),
+                    ("text", .string("output cap of \(capBytes) bytes reached: further output of this run is discarded (the run keeps going)")),
+                ])))
+                capped = true
+                break
+            }
+            stored += Int64(chunk.bytes.count)
+            if var current = pending, current.stream == chunk.stream, current.bytes.count + chunk.bytes.count <= maxEvent {
+                current.bytes.append(contentsOf: chunk.bytes)
+                pending = current
+            } else {
+                flush()
+                pending = chunk
+            }
+        }
+        flush()
+        return events
+    }
+
+    /// Stores one batch, through the host's shared writer when one answers
+    /// and directly otherwise; the batch's number makes a resend after a lost
+    /// reply harmless. A lost lease stops storing for good; anything else (a
+    /// database busy beyond its timeout, a full disk) is retried for a while,
+    /// holding the readers back, before the batch is given up and logged.
+    private func store(_ events: [NewEvent]) {
+        batchNumber += 1
+        let batch = OutputBatch(runId: runId, workerId: holder, number: batchNumber, events: events)
+        for attempt in 1...50 {
+            let outcome: Result<Void, StoreFailure>
+            switch writer?.store(batch) {
+            case .stored?:
+                return
+            case .refused(let why)?:
+                outcome = .failure(.refused(why))
+            case .failed(let why)?:
+                outcome = .failure(.retry(why))
+            case .notAllowed(let why)?:
+                logger.warning("run \(runId): the shared writer refused this executor (\(why)); storing output directly")
+                outcome = storeDirectly(batch)
+            case nil:
+                outcome = storeDirectly(batch)
+            }
+            switch outcome {
+            case .success:
+                return
+            case .failure(.refused(let why)):
+                logger.warning("run \(runId): output no longer accepted (\(why)); discarding the rest")
+                state.lock(); _leaseLost = true; state.unlock()
+                return
+            case .failure(.retry(let why)):
+                logger.error("run \(runId): cannot store output (attempt \(attempt)): \(why)")
+            }
+            usleep(100_000)
+        }
+        logger.error("run \(runId): gave up storing \(events.count) output event(s)")
+    }
+
+    /// Why a batch was not stored: for good, or for now.
+    private enum StoreFailure: Error {
+        case refused(String)
+        case retry(String)
+    }
+
+    private func storeDirectly(_ batch: OutputBatch) -> Result<Void, StoreFailure> {
+        do {
+            switch try db.appendOutputBatches([batch]).first {
+            case .refused(let error)?: return .failure(.refused(error.description))
+            default: return .success(())
+            }
+        } catch {
+            return .failure(.retry("\(error)"))
+        }
+    }
+}
