@@ -45,7 +45,15 @@ extension ByteBuffer {
     /// A JSON string literal; anything that needs escaping goes through
     /// `JSONValue.writeString`, the one escaper (timestamps and types never do).
     private mutating func writeJSONString(_ s: String) {
-        if s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        func needsEscape(_ b: UInt8) -> Bool { b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") }
+        // A native string's bytes in place (the generic `utf8.contains` showed
+        // in a replay's profile); a bridged string takes the generic path.
+        let escape = s.utf8.withContiguousStorageIfAvailable { bytes in
+            var i = 0
+            while i < bytes.count { if needsEscape(bytes[i]) { return true }; i += 1 }
+            return false
+        } ?? s.utf8.contains(where: needsEscape)
+        if escape {
             var escaped = ""
             JSONValue.writeString(s, to: &escaped)
             writeString(escaped)
