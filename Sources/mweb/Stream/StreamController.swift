@@ -78,38 +78,48 @@ struct StreamController {
 
     /// Replays, then forwards live frames; returns false when the queue ended
     /// (overflow, after sending the close frame, or shutdown). Frames go out a
-    /// page (replay) or everything queued (live) at a time; the next page is
-    /// read while the previous one is being sent.
+    /// page (replay) or everything queued (live) at a time.
     private func pump(channel: any Channel, outbound: WebSocketOutboundWriter, queue: ClientQueue, runId: Int64?,
                       after: Int64) async throws -> Bool {
         var writer = FrameWriter(channel: channel)
-        // The cursor is the run's seq for a run stream, the event id for all runs.
-        let byId = runId == nil
-        func cursorOf(_ frame: WireFrame) -> Int64 { byId ? frame.id : frame.seq }
-        var cursor = after
-        while true {
-            let page = try replayPage(runId: runId, after: cursor)
-            if let last = page.last { cursor = cursorOf(last) }
-            try await writer.write(page.map(\.frame))
-            if page.count < WebDefaults.pageSize { break }
-        }
-        // Live: what the tailer published since the subscription, minus what
-        // the replay already sent.
-        while let queued = await queue.next() {
-            var frames: [WebSocketFrame] = []
-            frames.reserveCapacity(queued.count)
-            for frame in queued where cursorOf(frame) > cursor {
-                frames.append(frame.frame)
-                cursor = cursorOf(frame)
-            }
-            try await writer.write(frames)
-        }
+        var cursor = try await replay(to: &writer, runId: runId, after: after)
+        try await forwardLive(to: &writer, from: queue, byId: runId == nil, cursor: &cursor)
         try await writer.finish()
         if queue.overflowed {
             try await outbound.close(WebSocketErrorCode(codeNumber: Int(WebDefaults.slowClientCloseCode)),
                                      reason: "too slow, resume with after=\(cursor)")
         }
         return false
+    }
+
+    /// Sends the stored events after `after`, a page at a time, reading the
+    /// next page while the previous one is sent; returns the new cursor (the
+    /// run's seq for a run stream, the event id for all runs).
+    private func replay(to writer: inout FrameWriter, runId: Int64?, after: Int64) async throws -> Int64 {
+        var cursor = after
+        while true {
+            let page = try replayPage(runId: runId, after: cursor)
+            if let last = page.last { cursor = runId == nil ? last.id : last.seq }
+            try await writer.write(page.map(\.frame))
+            if page.count < WebDefaults.pageSize { return cursor }
+        }
+    }
+
+    /// Sends what the tailer published since the subscription, minus what the
+    /// replay already sent, until the queue ends.
+    private func forwardLive(to writer: inout FrameWriter, from queue: ClientQueue, byId: Bool,
+                             cursor: inout Int64) async throws {
+        while let queued = await queue.next() {
+            var frames: [WebSocketFrame] = []
+            frames.reserveCapacity(queued.count)
+            for frame in queued {
+                let position = byId ? frame.id : frame.seq
+                if position <= cursor { continue }
+                frames.append(frame.frame)
+                cursor = position
+            }
+            try await writer.write(frames)
+        }
     }
 
     /// The next page of stored events after `cursor`, encoded. One read,
