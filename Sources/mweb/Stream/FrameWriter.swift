@@ -22,7 +22,7 @@ import Synchronization
 struct FrameWriter {
     let channel: any Channel
     /// The last batch handed to the event loop, until it is written.
-    private var inFlight: EventLoopFuture<Void>?
+    private var inFlight: Batch?
 
     init(channel: any Channel) {
         self.channel = channel
@@ -35,41 +35,56 @@ struct FrameWriter {
         try Task.checkCancellation()
         try await finish()
         let channel = self.channel
-        let written = channel.eventLoop.makePromise(of: Void.self)
+        let batch = Batch()
         channel.eventLoop.execute {
             for frame in frames.dropLast() { channel.write(frame, promise: nil) }
-            channel.writeAndFlush(last, promise: written)
+            channel.writeAndFlush(last).whenComplete(batch.complete)
         }
-        inFlight = written.futureResult
+        inFlight = batch
     }
 
     /// Waits until every batch handed over is written.
     mutating func finish() async throws {
         guard let inFlight else { return }
         self.inFlight = nil
-        try await FrameWriter.wait(for: inFlight)
+        try await inFlight.written()
     }
 
-    /// Like `future.get()`, but a cancelled task stops waiting at once (a
-    /// client that closes without reading leaves the last batch unwritten).
-    private static func wait(for future: EventLoopFuture<Void>) async throws {
-        let waiter = Waiter()
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                waiter.continuation.withLock { $0 = continuation }
-                if Task.isCancelled { waiter.resume(with: .failure(CancellationError())) }
-                future.whenComplete { waiter.resume(with: $0) }
-            }
-        } onCancel: {
-            waiter.resume(with: .failure(CancellationError()))
+    /// A batch's outcome, recorded on the event loop as it happens, so that
+    /// waiting for a batch already written costs no trip to the event loop
+    /// (asking its future would: a live client would pay one per batch).
+    private final class Batch: Sendable {
+        private struct State {
+            var result: Result<Void, any Error>?
+            var waiter: CheckedContinuation<Void, any Error>?
         }
-    }
+        private let state = Mutex(State())
 
-    /// Resumes its continuation once, whichever comes first.
-    private final class Waiter: Sendable {
-        let continuation = Mutex<CheckedContinuation<Void, any Error>?>(nil)
-        func resume(with result: Result<Void, any Error>) {
-            continuation.withLock { $0.take() }?.resume(with: result)
+        func complete(_ result: Result<Void, any Error>) {
+            let waiter = state.withLock { state in
+                state.result = result
+                return state.waiter.take()
+            }
+            waiter?.resume(with: result)
+        }
+
+        /// Returns once the batch is written; a cancelled task stops waiting at
+        /// once (a client that closes without reading leaves it unwritten).
+        func written() async throws {
+            if let result = state.withLock({ $0.result }) { return try result.get() }
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
+                    let now = state.withLock { state -> Result<Void, any Error>? in
+                        if let result = state.result { return result }
+                        if Task.isCancelled { return .failure(CancellationError()) }
+                        state.waiter = waiter
+                        return nil
+                    }
+                    if let now { waiter.resume(with: now) }
+                }
+            } onCancel: {
+                state.withLock { $0.waiter.take() }?.resume(throwing: CancellationError())
+            }
         }
     }
 }
