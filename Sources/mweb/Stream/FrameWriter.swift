@@ -9,16 +9,18 @@ import Synchronization
 /// Why not `WebSocketOutboundWriter.write` per frame: each call hops to the
 /// WebSocket handler's actor and to the event loop and flushes alone, so a
 /// replay paid a `writev` per event; and it returns before the event loop has
-/// taken the frame, so a replay faster than the socket queued frames on the
-/// event loop without bound (mweb's RSS grew with the run's length). Here
+/// taken the frame, so a pump faster than its event loop queued frames there
+/// without bound (mweb's RSS grew with the run's length). Here
 /// `write` waits until the previous batch is in the kernel: memory is two
 /// batches per client whatever the run's size, and a slow reader slows the
 /// replay instead of growing mweb.
 ///
 /// The frames pass through the same pipeline as the WebSocket handler's own
 /// (ping, pong, close), below it; mweb negotiates no WebSocket extension, so
-/// there is nothing for the handler to apply to them. The close frame is
-/// sent through the handler after `finish()`, so it follows every event.
+/// there is nothing for the handler to apply to them (and under
+/// permessage-deflate a frame without RSV1 is simply uncompressed). The
+/// close frame is sent through the handler after `finish()`, so it follows
+/// every event.
 struct FrameWriter {
     let channel: any Channel
     /// The last batch handed to the event loop, until it is written.
