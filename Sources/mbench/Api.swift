@@ -64,17 +64,13 @@ struct Api: Sendable {
                 onConnect()
                 for try await message in inbound.messages(maxSize: 1 << 24) {
                     guard case .text(let text) = message else { continue }
-                    if let seq = Api.cursorValue(text, key: runId == nil ? "\"id\":" : "\"seq\":") { cursor.set(seq) }
+                    if let seq = FrameScan.integer(after: runId == nil ? FrameScan.idKey : FrameScan.seqKey, in: text) {
+                        cursor.set(seq)
+                    }
                     if await !onFrame(text) { done.set(1); return }
                 }
             }
         }
         return reconnects
-    }
-
-    /// The integer after `key` in a wire frame (its seq or id), without a JSON parse.
-    static func cursorValue(_ frame: String, key: String) -> Int? {
-        guard let range = frame.range(of: key) else { return nil }
-        return Int(frame[range.upperBound...].prefix { $0.isNumber })
     }
 }

@@ -23,11 +23,14 @@ struct MRequestContext: RequestContext, WebSocketRequestContext {
     let peerAddress: String
     /// Set by `Authenticator` on every `/api/v1` route that needs a token.
     var identity: Identity?
+    /// The connection; a WebSocket stream writes its event frames straight into it (`FrameWriter`).
+    let channel: any Channel
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         webSocket = .init()
         peerAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        channel = source.channel
     }
 
     /// Bodies are read by `Body.read`, which enforces mweb's own limit.

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import HummingbirdWebSocket
+import NIOCore
 import NIOWebSocket
 import mdb
 
@@ -22,7 +23,7 @@ struct StreamController {
         }, onUpgrade: { inbound, outbound, ws in
             let runId = try RequestInput.id(ws.requestContext)
             let after = try RequestInput.integer(ws.request, "after", fallback: 0)
-            try await serve(inbound: inbound, outbound: outbound, runId: runId, after: after)
+            try await serve(inbound: inbound, outbound: outbound, channel: ws.requestContext.channel, runId: runId, after: after)
         })
         group.ws("stream", shouldUpgrade: { request, context in
             try check(request, context)
@@ -31,7 +32,7 @@ struct StreamController {
         }, onUpgrade: { inbound, outbound, ws in
             // Without `after`, the all-runs stream starts with what happens next.
             let after = try RequestInput.integer(ws.request, "after", fallback: try store.lastEventId())
-            try await serve(inbound: inbound, outbound: outbound, runId: nil, after: after)
+            try await serve(inbound: inbound, outbound: outbound, channel: ws.requestContext.channel, runId: nil, after: after)
         })
     }
 
@@ -53,14 +54,14 @@ struct StreamController {
 
     /// Subscribes, replays from the database, then forwards live frames;
     /// stops when the client leaves.
-    private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, runId: Int64?,
-                       after: Int64) async throws {
+    private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel,
+                       runId: Int64?, after: Int64) async throws {
         let queue = fanOut.subscribe(runId: runId)
         defer { fanOut.unsubscribe(queue) }
         try await withThrowingTaskGroup(of: Bool.self) { group in
             // Reading is what notices the client's close frame (true: the client left).
             group.addTask { for try await _ in inbound {}; return true }
-            group.addTask { try await pump(outbound: outbound, queue: queue, runId: runId, after: after) }
+            group.addTask { try await pump(channel: channel, outbound: outbound, queue: queue, runId: runId, after: after) }
             if try await group.next() == false, queue.overflowed {
                 // The 4008 close frame sits behind the frames the client has not
                 // read yet; closing the socket now would drop it. Wait, a bounded
@@ -76,34 +77,57 @@ struct StreamController {
     }
 
     /// Replays, then forwards live frames; returns false when the queue ended
-    /// (overflow, after sending the close frame, or shutdown).
-    private func pump(outbound: WebSocketOutboundWriter, queue: ClientQueue, runId: Int64?,
+    /// (overflow, after sending the close frame, or shutdown). Frames go out a
+    /// page (replay) or everything queued (live) at a time.
+    private func pump(channel: any Channel, outbound: WebSocketOutboundWriter, queue: ClientQueue, runId: Int64?,
                       after: Int64) async throws -> Bool {
-        // The cursor is the run's seq for a run stream, the event id for all runs.
-        let byId = runId == nil
-        func cursorOf(_ frame: WireFrame) -> Int64 { byId ? frame.id : frame.seq }
-        var cursor = after
-        while true {
-            // One read per page, finished before any send.
-            let page = try runId.map { try store.events(runId: $0, afterSeq: cursor, limit: WebDefaults.pageSize) }
-                ?? store.events(afterId: cursor, limit: WebDefaults.pageSize)
-            for event in page {
-                let frame = WireFrame(event)
-                try await outbound.write(.custom(frame.frame))
-                cursor = cursorOf(frame)
-            }
-            if page.count < WebDefaults.pageSize { break }
-        }
-        for await frame in queue.frames {
-            let position = cursorOf(frame)
-            if position <= cursor { continue }
-            try await outbound.write(.custom(frame.frame))
-            cursor = position
-        }
+        var writer = FrameWriter(channel: channel)
+        var cursor = try await replay(to: &writer, runId: runId, after: after)
+        try await forwardLive(to: &writer, from: queue, byId: runId == nil, cursor: &cursor)
+        try await writer.finish()
         if queue.overflowed {
             try await outbound.close(WebSocketErrorCode(codeNumber: Int(WebDefaults.slowClientCloseCode)),
                                      reason: "too slow, resume with after=\(cursor)")
         }
         return false
+    }
+
+    /// Sends the stored events after `after`, a page at a time, reading the
+    /// next page while the previous one is sent; returns the new cursor (the
+    /// run's seq for a run stream, the event id for all runs).
+    private func replay(to writer: inout FrameWriter, runId: Int64?, after: Int64) async throws -> Int64 {
+        var cursor = after
+        while true {
+            let page = try replayPage(runId: runId, after: cursor)
+            if let last = page.last { cursor = runId == nil ? last.id : last.seq }
+            try await writer.write(page.map(\.frame))
+            if page.count < WebDefaults.pageSize { return cursor }
+        }
+    }
+
+    /// Sends what the tailer published since the subscription, minus what the
+    /// replay already sent, until the queue ends.
+    private func forwardLive(to writer: inout FrameWriter, from queue: ClientQueue, byId: Bool,
+                             cursor: inout Int64) async throws {
+        while let queued = await queue.next() {
+            var frames: [WebSocketFrame] = []
+            frames.reserveCapacity(queued.count)
+            for frame in queued {
+                let position = byId ? frame.id : frame.seq
+                if position <= cursor { continue }
+                frames.append(frame.frame)
+                cursor = position
+            }
+            try await writer.write(frames)
+        }
+    }
+
+    /// The next page of stored events after `cursor`, encoded. One read,
+    /// finished before any send; the rows are dropped once encoded, so a
+    /// client holds at most two pages (one being sent, one ready).
+    private func replayPage(runId: Int64?, after cursor: Int64) throws -> [WireFrame] {
+        let events = try runId.map { try store.events(runId: $0, afterSeq: cursor, limit: WebDefaults.pageSize) }
+            ?? store.events(afterId: cursor, limit: WebDefaults.pageSize)
+        return events.map(WireFrame.init)
     }
 }

@@ -1,0 +1,24 @@
+import NIOCore
+import Testing
+import mdb
+@testable import mweb
+
+@Suite struct WireFrameTests {
+    /// The frame's bytes are built straight into a buffer; they must be
+    /// `Event.wireJSON`'s (what `mcli logs --json` and the events page send).
+    @Test func frameBytesAreTheEventsWireJSON() {
+        let events = [
+            Event(id: 1, runId: 2, seq: 3, ts: "2026-11-25T19:57:58.123Z", type: "output",
+                  data: #"{"stream":"stdout","text":"a \"quoted\"\nline\u0001 é ☃"}"#),
+            Event(id: Int64.max, runId: 9_007_199_254_740_993, seq: 0, ts: "", type: "run.finished", data: ""),
+            Event(id: 10, runId: 10, seq: 100, ts: "odd \"ts\"\\\u{1}", type: "ty\npe", data: "{}"),
+            Event(id: -1, runId: 1_000_000, seq: 999_999, ts: "2026-01-01T00:00:00Z", type: "ünïcode ✓", data: "[1,2]"),
+        ]
+        for event in events {
+            let frame = WireFrame(event)
+            #expect(frame.frame.opcode == .text && frame.frame.fin)
+            #expect(Array(frame.frame.data.readableBytesView) == Array(event.wireJSON.utf8), "\(event)")
+            #expect(frame.id == event.id && frame.runId == event.runId && frame.seq == event.seq)
+        }
+    }
+}
