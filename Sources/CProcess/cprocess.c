@@ -31,3 +31,10 @@ int m_pidfd_open(int pid) {
     return -1;
 #endif
 }
+
+#include <poll.h>
+#include <time.h>
+int m_poll_micros(struct pollfd *fds, unsigned long count, long micros) {
+    struct timespec timeout = { micros / 1000000, (micros % 1000000) * 1000 };
+    return ppoll(fds, (nfds_t)count, &timeout, NULL);
+}

@@ -48,6 +48,14 @@ extension Defaults {
     public static let outputWriterReplyTimeoutMilliseconds: Int = 5_000
     /// How often an executor without a writer connection tries to connect again.
     public static let outputWriterReconnectMilliseconds: Int = 1_000
+    /// How long the shared writer waits, after a batch arrives, for other
+    /// connected executors' batches to commit them together (never with one executor).
+    public static let outputWriterGatherMicroseconds: Int = 500
+    /// The shared writer's own automatic checkpoint threshold (WAL pages): a
+    /// safety net, as the daemon checkpoints every `checkpointIntervalMilliseconds`.
+    public static let outputWriterAutoCheckpointPages: Int = 20_000
+    /// How often the daemon checkpoints the WAL (PASSIVE) when something was committed.
+    public static let checkpointIntervalMilliseconds: Int = 250
     /// Largest batch frame the writer accepts (a batch is at most `outputBufferMaxBytes` of output).
     public static let outputWriterMaxFrameBytes: Int = 16 * 1024 * 1024
     /// Default PTY size for `pty: true` runs.

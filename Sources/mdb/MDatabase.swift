@@ -21,7 +21,9 @@ public final class MDatabase: Sendable {
 
     /// Opens (and with `create`, creates) the database at `path` and applies
     /// pending migrations. Throws `MDBError` with an actionable message.
-    public init(path: String, create: Bool = false, migrate: Bool = true) throws {
+    /// `autoCheckpointPages` raises SQLite's automatic checkpoint threshold for
+    /// this connection (a writer whose checkpoints another thread runs).
+    public init(path: String, create: Bool = false, migrate: Bool = true, autoCheckpointPages: Int? = nil) throws {
         self.path = path
         let fm = FileManager.default
         if !fm.fileExists(atPath: path) {
@@ -40,6 +42,7 @@ public final class MDatabase: Sendable {
             // power cut can lose the most recent commits but never corrupts the
             // file. Decisions upgrade to FULL for their own transaction.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            if let autoCheckpointPages { try db.execute(sql: "PRAGMA wal_autocheckpoint = \(autoCheckpointPages)") }
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)

@@ -12,3 +12,6 @@ short m_spawn_setsid_flag(void);
 int m_pipe2(int fds[2], int flags);
 /// pidfd_open(2) (Linux >= 5.3), close-on-exec: a descriptor that polls readable when the process exits; -1 if unsupported.
 int m_pidfd_open(int pid);
+#include <poll.h>
+/// ppoll(2) with a timeout in microseconds (poll(2) only counts milliseconds).
+int m_poll_micros(struct pollfd *fds, unsigned long count, long micros);

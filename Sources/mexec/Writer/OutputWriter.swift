@@ -1,3 +1,4 @@
+import CProcess
 import Foundation
 import Logging
 import magent
@@ -28,12 +29,25 @@ struct OutputWriter: Service {
             logger.warning("the database path is too long for a writer socket; executors write their output themselves")
             return
         }
-        let db = try MDatabase(path: databasePath)
+        // Its checkpoints run on another thread (below), not inside its commits.
+        let db = try MDatabase(path: databasePath, autoCheckpointPages: Defaults.outputWriterAutoCheckpointPages)
+        let checkpointer = Unchecked(try Checkpointer(path: databasePath))
         let stop = Atomic<Bool>(false)
         let box = Unchecked(WriterLoop(db: db, socketPath: socketPath,
                                        lockPath: Defaults.outputWriterLockPath(databasePath: databasePath), logger: logger))
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
+                // The checkpointer stops with the writer (it checks `stop` every interval).
+                let checkpoints = Thread {
+                    while !stop.load(ordering: .relaxed) {
+                        usleep(UInt32(Defaults.checkpointIntervalMilliseconds) * 1000)
+                        do { try checkpointer.value.checkpointIfChanged() } catch {
+                            logger.warning("checkpoint failed: \(error); SQLite's own will run instead")
+                        }
+                    }
+                }
+                checkpoints.name = "checkpointer"
+                checkpoints.start()
                 await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                     let thread = Thread {
                         box.value.run(stop: stop)
@@ -84,21 +98,37 @@ private final class WriterLoop {
         defer { shutdown() }
         while !stop.load(ordering: .relaxed) {
             if listener < 0 && Date().timeIntervalSince(lastLockAttempt) >= 1 { takeOverIfFree() }
-            var fds = [pollfd]()
-            if listener >= 0 { fds.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0)) }
-            for fd in clients.keys { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
-            // A quarter second at most, to notice `stop` and to retry the lock.
-            if fds.isEmpty {
+            if listener < 0 && clients.isEmpty {
                 usleep(250_000)
                 continue
             }
-            if Glibc.poll(&fds, nfds_t(fds.count), 250) <= 0 { continue }
+            // A quarter second at most, to notice `stop` and to retry the lock.
             var batches: [(fd: Int32, batch: OutputBatch)] = []
-            for entry in fds where entry.revents != 0 {
-                if entry.fd == listener { acceptAll() } else { read(from: entry.fd, into: &batches) }
+            if !collect(into: &batches, timeoutMicroseconds: 250_000) { continue }
+            // Group commit across runs: while other executors are connected, give
+            // them a moment to send theirs too. A lone run is committed at once.
+            if !batches.isEmpty && clients.count > 1 {
+                let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(Defaults.outputWriterGatherMicroseconds) * 1000
+                while batches.count < clients.count {
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    if now >= deadline || !collect(into: &batches, timeoutMicroseconds: Int((deadline - now) / 1000)) { break }
+                }
             }
             if !batches.isEmpty { commit(batches) }
         }
+    }
+
+    /// Waits up to `timeoutMicroseconds` for the listener or a client, then
+    /// accepts and reads whatever is ready; false if nothing was.
+    private func collect(into batches: inout [(fd: Int32, batch: OutputBatch)], timeoutMicroseconds: Int) -> Bool {
+        var fds = [pollfd]()
+        if listener >= 0 { fds.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0)) }
+        for fd in clients.keys { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+        if m_poll_micros(&fds, UInt(fds.count), timeoutMicroseconds) <= 0 { return false }
+        for entry in fds where entry.revents != 0 {
+            if entry.fd == listener { acceptAll() } else { read(from: entry.fd, into: &batches) }
+        }
+        return true
     }
 
     /// Becomes the writer if no live daemon holds the lock.
