@@ -23,9 +23,12 @@ final class LatencyRecorder: @unchecked Sendable {
 }
 
 /// Finds every `t=<digits>` stamp in a raw frame (no JSON parse on the hot path).
-func frameStamps(_ frame: String) -> [UInt64] {
+func frameStamps(_ frame: String) -> [UInt64] { frameStamps(Array(frame.utf8)[...]) }
+
+/// `frameStamps` on a frame's bytes.
+func frameStamps(_ frame: ArraySlice<UInt8>) -> [UInt64] {
     var result: [UInt64] = []
-    let bytes = Array(frame.utf8)
+    let bytes = Array(frame)
     var i = 0
     while i + 2 < bytes.count {
         // A stamp starts a line of the agent's output: after the text's opening
@@ -61,25 +64,39 @@ enum FrameScan {
     /// before `data`) is `type` (given with its closing quote).
     static func type(of text: String, is type: [UInt8]) -> Bool {
         var text = text
-        return text.withUTF8 { bytes -> Bool in
-            guard let start = end(of: typeKey, in: bytes), bytes.count - start >= type.count else { return false }
-            return type.indices.allSatisfy { bytes[start + $0] == type[$0] }
-        }
+        return text.withUTF8 { self.type(of: $0, is: type) }
+    }
+
+    /// `type(of:is:)` on a frame's bytes.
+    static func type(of frame: ArraySlice<UInt8>, is type: [UInt8]) -> Bool {
+        frame.withUnsafeBufferPointer { self.type(of: $0, is: type) }
+    }
+
+    private static func type(of bytes: UnsafeBufferPointer<UInt8>, is type: [UInt8]) -> Bool {
+        guard let start = end(of: typeKey, in: bytes), bytes.count - start >= type.count else { return false }
+        return type.indices.allSatisfy { bytes[start + $0] == type[$0] }
     }
 
     /// The unsigned integer right after the first occurrence of `key` (a frame's `"seq":` or `"id":`).
     static func integer(after key: [UInt8], in text: String) -> Int? {
         var text = text
-        return text.withUTF8 { bytes -> Int? in
-            guard var i = end(of: key, in: bytes) else { return nil }
-            var value = 0, digits = 0
-            while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 {
-                value = value * 10 + Int(bytes[i] - 0x30)
-                i += 1
-                digits += 1
-            }
-            return digits > 0 ? value : nil
+        return text.withUTF8 { integer(after: key, in: $0) }
+    }
+
+    /// `integer(after:in:)` on a frame's bytes.
+    static func integer(after key: [UInt8], in frame: ArraySlice<UInt8>) -> Int? {
+        frame.withUnsafeBufferPointer { integer(after: key, in: $0) }
+    }
+
+    private static func integer(after key: [UInt8], in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard var i = end(of: key, in: bytes) else { return nil }
+        var value = 0, digits = 0
+        while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 {
+            value = value * 10 + Int(bytes[i] - 0x30)
+            i += 1
+            digits += 1
         }
+        return digits > 0 ? value : nil
     }
 
     /// The offset just past the first occurrence of `needle`. A plain search:
@@ -164,21 +181,15 @@ struct Scenarios {
         let command = "'\(mbenchPath)' agent --rate \(Int(rate)) --count \(count) --delay 2"
         var ids: [Int64] = []
         for i in 0..<runs { ids.append(try await api.createRun(command: command, title: "latency \(i)")) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for id in ids {
-                for _ in 0..<clientsPerRun {
-                    group.addTask {
-                        let n = try await api.stream(runId: id) { frame in
-                            let now = wallNanos()
-                            for stamp in frameStamps(frame) { recorder.record(nanos: Int64(now) - Int64(stamp)) }
-                            return !isFinished(frame)
-                        }
-                        reconnects.add(n)
-                    }
-                }
-            }
-            try await group.waitForAll()
+        // One epoll thread for every client (see RawStreams): the bench's own CPU stays small.
+        let streams = try RawStreams(baseURL: cluster.baseURL, token: cluster.token,
+                                     runIds: ids.flatMap { Array(repeating: $0, count: clientsPerRun) })
+        try streams.run(deadline: Date().addingTimeInterval(seconds + 120)) { frame in
+            let now = wallNanos()
+            for stamp in frameStamps(frame) { recorder.record(nanos: Int64(now) - Int64(stamp)) }
+            return !FrameScan.type(of: frame, is: FrameScan.runFinished)
         }
+        reconnects.add(streams.reconnects)
         let expected = UInt64(runs * clientsPerRun * count)
         guard recorder.count == expected else {
             throw Cluster.SetupError(description: "clients received \(recorder.count) stamped lines, expected \(expected)")
