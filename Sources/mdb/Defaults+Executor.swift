@@ -14,9 +14,9 @@ extension Defaults {
     /// Output bytes stored per run; past it, output is drained and discarded after a `notice`.
     public static let outputCapBytes: Int64 = 1 << 30
     /// How often an executor's control loop runs (lease, cheap change check; an agent's exit wakes it at once).
-    public static let controlPollIntervalMilliseconds: Int = 20
+    public static let controlPollIntervalMilliseconds: Int = 50
     /// Shortest interval between two reads of a run's requests (input, cancel, diff requests).
-    public static let controlReadIntervalMilliseconds: Int = 20
+    public static let controlReadIntervalMilliseconds: Int = 50
     /// How long an executor waits for the agent's pipes to close after the agent
     /// exited (background children may hold them) before killing its group.
     public static let drainAfterExitMilliseconds: Int = 500
@@ -56,6 +56,9 @@ extension Defaults {
     public static let outputWriterAutoCheckpointPages: Int = 20_000
     /// How often the daemon checkpoints the WAL (PASSIVE) when something was committed.
     public static let checkpointIntervalMilliseconds: Int = 250
+    /// How many batches an executor sends to the shared writer before it waits
+    /// for an acknowledgement (it keeps the unacknowledged ones to resend).
+    public static let outputWriterAckEveryBatches: Int = 64
     /// Largest batch frame the writer accepts (a batch is at most `outputBufferMaxBytes` of output).
     public static let outputWriterMaxFrameBytes: Int = 16 * 1024 * 1024
     /// Default PTY size for `pty: true` runs.

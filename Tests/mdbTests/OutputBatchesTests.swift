@@ -45,6 +45,18 @@ import Testing
         #expect(try texts(db, run.id) == ["one", "two"])
     }
 
+    @Test func aBatchAfterAMissingOneIsNotStoredUntilTheGapIsFilled() throws {
+        let (_, db) = try freshDatabase()
+        let run = try db.createRun(NewRun(spec: RunSpec(command: "a")))
+        _ = try db.claimNextRun(workerId: "w")
+        #expect(try db.appendOutputBatches([batch(run.id, "w", 1, ["one"])]) == [.stored(firstSeq: 2, lastSeq: 2)])
+        // Batch 2 failed on the way; 3 must not overtake it.
+        #expect(try db.appendOutputBatches([batch(run.id, "w", 3, ["three"])]) == [.outOfOrder(expected: 2)])
+        #expect(try db.appendOutputBatches([batch(run.id, "w", 2, ["two"]), batch(run.id, "w", 3, ["three"])])
+                == [.stored(firstSeq: 3, lastSeq: 3), .stored(firstSeq: 4, lastSeq: 4)])
+        #expect(try texts(db, run.id) == ["one", "two", "three"])
+    }
+
     @Test func aRefusedBatchLeavesTheOthersOfTheRoundStored() throws {
         let (_, db) = try freshDatabase()
         let held = try db.createRun(NewRun(spec: RunSpec(command: "held")))

@@ -8,7 +8,8 @@ public struct OutputBatch: Sendable, Equatable {
     public var runId: Int64
     /// The lease holder the executor runs for: a run taken away gets no more output.
     public var workerId: String
-    /// 1, 2, 3 … per run; a batch at or below `runs.output_batch` is already stored.
+    /// 1, 2, 3 … per run; a batch at or below `runs.output_batch` is already
+    /// stored, and only `output_batch + 1` is stored next (no gaps).
     public var number: Int64
     /// The events, in order.
     public var events: [NewEvent]
@@ -27,6 +28,8 @@ public enum OutputBatchOutcome: Sendable, Equatable {
     case stored(firstSeq: Int64, lastSeq: Int64)
     /// A batch with this number was stored before (a resend after a lost acknowledgement).
     case alreadyStored
+    /// An earlier batch is missing (it failed on the way): send again from `expected`.
+    case outOfOrder(expected: Int64)
     /// The run does not take it (unknown, finished, or held by another worker); never retried.
     case refused(MDBError)
 }
@@ -53,6 +56,8 @@ extension MDatabase {
                 let storedBatch: Int64 = row[3]
                 if batch.number <= storedBatch {
                     outcomes.append(.alreadyStored)
+                } else if batch.number > storedBatch + 1 {
+                    outcomes.append(.outOfOrder(expected: storedBatch + 1))
                 } else if status.isFinished {
                     outcomes.append(.refused(.runFinished(id: batch.runId, status: status.rawValue)))
                 } else if row[1] != batch.workerId {

@@ -40,6 +40,8 @@ final class OutputPump: @unchecked Sendable {
     private let writer: WriterClient?
     /// The number of the last batch sent (continuing what the run already stored).
     private var batchNumber: Int64
+    /// Batches sent to the writer and not acknowledged yet, oldest first.
+    private var unacked: [OutputBatch] = []
 
     init(db: MDatabase, runId: Int64, holder: String, outputs: [(fd: Int32, stream: String)], capBytes: Int64,
          logger: Logger) throws {
@@ -103,25 +105,30 @@ final class OutputPump: @unchecked Sendable {
         var capped = false
         var stored: Int64 = 0
         var abandoned = false
+        // Whatever happens, everything sent is acknowledged (or stored directly) before the run may end.
+        defer { if !unacked.isEmpty && !leaseLost { store([], final: true) } }
         while !abandoned && sources.contains(where: \.open) {
-            var pfds = sources.filter(\.open).map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
-            pfds.append(pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0))
+            // The wake pipe, the writer's replies (a refusal must stop us early), then the streams.
+            var pfds = [pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0),
+                        pollfd(fd: writer?.descriptor ?? -1, events: Int16(POLLIN), revents: 0)]
+            pfds += sources.filter(\.open).map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
             let ready = poll(&pfds, nfds_t(pfds.count), -1)
             if ready < 0 && errno != EINTR { return }
             if ready <= 0 { continue }
+            if pfds[1].revents != 0 { takeReplies() }
             // Abandoned: take what the streams hold right now, then stop.
-            abandoned = pfds.last!.revents != 0
+            abandoned = pfds[0].revents != 0
             var chunks: [OutputChunk] = []
             var gathered = 0
             for index in sources.indices where sources[index].open {
-                let wasReady = pfds.first { $0.fd == sources[index].fd }.map { $0.revents != 0 } ?? false
+                let wasReady = pfds.dropFirst(2).first { $0.fd == sources[index].fd }.map { $0.revents != 0 } ?? false
                 guard wasReady || abandoned else { continue }
                 gathered += drain(&sources[index], buffer: &buffer, into: &chunks,
                                   limit: Defaults.outputBufferMaxBytes - gathered, final: abandoned)
             }
             // After a lost lease or past the cap, keep draining so the agent never blocks on a full pipe.
             if chunks.isEmpty || leaseLost || capped { continue }
-            store(events(from: chunks, capped: &capped, stored: &stored))
+            store(events(from: chunks, capped: &capped, stored: &stored), final: !sources.contains(where: \.open))
         }
     }
 
@@ -152,6 +159,9 @@ final class OutputPump: @unchecked Sendable {
                 taken += bytes.count
                 chunks.append(OutputChunk(stream: source.stream, bytes: bytes))
             }
+            // A short read took all the pipe held; asking again would only say EAGAIN
+            // (more that comes meanwhile wakes the next poll).
+            if n < buffer.count && !final { break }
         }
         if (!source.open || final) && !source.carry.isEmpty {
             taken += source.carry.count
@@ -196,58 +206,96 @@ final class OutputPump: @unchecked Sendable {
         return events
     }
 
-    /// Stores one batch, through the host's shared writer when one answers
-    /// and directly otherwise; the batch's number makes a resend after a lost
-    /// reply harmless. A lost lease stops storing for good; anything else (a
-    /// database busy beyond its timeout, a full disk) is retried for a while,
-    /// holding the readers back, before the batch is given up and logged.
-    private func store(_ events: [NewEvent]) {
+    /// Stores one batch: sent to the host's shared writer without waiting
+    /// (kept until acknowledged), or stored directly when no writer takes it.
+    /// `final` (the streams ended) asks the writer to acknowledge everything
+    /// now, so that the run's end is recorded after all of its output.
+    private func store(_ events: [NewEvent], final: Bool) {
         batchNumber += 1
         let batch = OutputBatch(runId: runId, workerId: holder, number: batchNumber, events: events)
-        for attempt in 1...50 {
-            let outcome: Result<Void, StoreFailure>
-            switch writer?.store(batch) {
-            case .stored?:
-                return
-            case .refused(let why)?:
-                outcome = .failure(.refused(why))
-            case .failed(let why)?:
-                outcome = .failure(.retry(why))
-            case .notAllowed(let why)?:
-                logger.warning("run \(runId): the shared writer refused this executor (\(why)); storing output directly")
-                outcome = storeDirectly(batch)
-            case nil:
-                outcome = storeDirectly(batch)
+        let replyNow = final || unacked.count + 1 >= Defaults.outputWriterAckEveryBatches
+        if let writer, writer.send(batch, replyNow: replyNow) {
+            unacked.append(batch)
+            if replyNow { awaitAcknowledgement(of: batch.number) }
+            return
+        }
+        resync()
+        storeDirectly(batch)
+    }
+
+    /// Handles the replies that came without being waited for (a refusal, a failure).
+    private func takeReplies() {
+        guard let writer else { return }
+        guard let replies = writer.replies() else { return resync() }
+        replies.forEach(handle)
+    }
+
+    /// Waits until the writer acknowledged batch `number`; a lost connection
+    /// or a failure stores what is unacknowledged directly.
+    private func awaitAcknowledgement(of number: Int64) {
+        while !leaseLost, let first = unacked.first, first.number <= number {
+            guard let replies = writer?.replies(waitMilliseconds: Defaults.outputWriterReplyTimeoutMilliseconds) else {
+                return resync()
             }
-            switch outcome {
-            case .success:
-                return
-            case .failure(.refused(let why)):
-                logger.warning("run \(runId): output no longer accepted (\(why)); discarding the rest")
-                state.lock(); _leaseLost = true; state.unlock()
-                return
-            case .failure(.retry(let why)):
-                logger.error("run \(runId): cannot store output (attempt \(attempt)): \(why)")
+            replies.forEach(handle)
+        }
+    }
+
+    private func handle(_ reply: (number: Int64, reply: WriterWire.Reply)) {
+        switch reply.reply {
+        case .stored:
+            unacked.removeAll { $0.number <= reply.number }
+        case .refused(let why):
+            logger.warning("run \(runId): output no longer accepted (\(why)); discarding the rest")
+            state.lock(); _leaseLost = true; state.unlock()
+            unacked = []
+        case .failed(let why):
+            logger.error("run \(runId): the shared writer could not store batch \(reply.number) (\(why)); storing directly")
+            writer?.lost()
+            resync()
+        case .notAllowed:
+            resync()
+        }
+    }
+
+    /// Stores, directly and in order, the batches sent to a writer that did
+    /// not acknowledge them (it died, timed out or failed): what it did store
+    /// is known from `runs.output_batch`.
+    private func resync() {
+        guard !unacked.isEmpty else { return }
+        let pending = unacked
+        unacked = []
+        for batch in pending where !leaseLost { storeDirectly(batch) }
+    }
+
+    /// Stores one batch directly. A lost lease stops storing for good;
+    /// anything else (a database busy beyond its timeout, a full disk) is
+    /// retried for a while, holding the pump back, before the batch is given
+    /// up and logged (its number is then used by the next batch).
+    private func storeDirectly(_ batch: OutputBatch) {
+        for attempt in 1...50 {
+            do {
+                switch try db.appendOutputBatches([batch]).first {
+                case .refused(let error)?:
+                    logger.warning("run \(runId): output no longer accepted (\(error)); discarding the rest")
+                    state.lock(); _leaseLost = true; state.unlock()
+                    return
+                case .outOfOrder(let expected)?:
+                    // An earlier batch was given up: renumber to close the gap.
+                    var renumbered = batch
+                    renumbered.number = expected
+                    batchNumber = max(batchNumber, expected)
+                    if batch.number != expected { return storeDirectly(renumbered) }
+                    return
+                default:
+                    return
+                }
+            } catch {
+                logger.error("run \(runId): cannot store output (attempt \(attempt)): \(error)")
             }
             usleep(100_000)
         }
-        logger.error("run \(runId): gave up storing \(events.count) output event(s)")
-    }
-
-    /// Why a batch was not stored: for good, or for now.
-    private enum StoreFailure: Error {
-        case refused(String)
-        case retry(String)
-    }
-
-    private func storeDirectly(_ batch: OutputBatch) -> Result<Void, StoreFailure> {
-        do {
-            switch try db.appendOutputBatches([batch]).first {
-            case .refused(let error)?: return .failure(.refused(error.description))
-            default: return .success(())
-            }
-        } catch {
-            return .failure(.retry("\(error)"))
-        }
+        batchNumber = batch.number - 1
+        logger.error("run \(runId): gave up storing \(batch.events.count) output event(s)")
     }
 }

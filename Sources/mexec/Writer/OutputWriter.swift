@@ -68,6 +68,13 @@ struct OutputWriter: Service {
 /// The writer's thread: takes the lock when it can, accepts executors, reads
 /// their batches and commits them in rounds.
 private final class WriterLoop {
+    /// A batch read from a connection, and whether its sender waits for the reply.
+    struct Incoming {
+        let fd: Int32
+        let batch: OutputBatch
+        let replyNow: Bool
+    }
+
     private struct Client {
         let fd: Int32
         let peer: pid_t?
@@ -103,13 +110,13 @@ private final class WriterLoop {
                 continue
             }
             // A quarter second at most, to notice `stop` and to retry the lock.
-            var batches: [(fd: Int32, batch: OutputBatch)] = []
+            var batches: [Incoming] = []
             if !collect(into: &batches, timeoutMicroseconds: 250_000) { continue }
             // Group commit across runs: while other executors are connected, give
             // them a moment to send theirs too. A lone run is committed at once.
             if !batches.isEmpty && clients.count > 1 {
                 let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(Defaults.outputWriterGatherMicroseconds) * 1000
-                while batches.count < clients.count {
+                while Set(batches.map(\.fd)).count < clients.count {
                     let now = DispatchTime.now().uptimeNanoseconds
                     if now >= deadline || !collect(into: &batches, timeoutMicroseconds: Int((deadline - now) / 1000)) { break }
                 }
@@ -120,7 +127,7 @@ private final class WriterLoop {
 
     /// Waits up to `timeoutMicroseconds` for the listener or a client, then
     /// accepts and reads whatever is ready; false if nothing was.
-    private func collect(into batches: inout [(fd: Int32, batch: OutputBatch)], timeoutMicroseconds: Int) -> Bool {
+    private func collect(into batches: inout [Incoming], timeoutMicroseconds: Int) -> Bool {
         var fds = [pollfd]()
         if listener >= 0 { fds.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0)) }
         for fd in clients.keys { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
@@ -164,7 +171,7 @@ private final class WriterLoop {
 
     /// Reads what a client sent and takes its complete batches; drops a client
     /// that hung up or sent something unreadable (it then stores its output itself).
-    private func read(from fd: Int32, into batches: inout [(fd: Int32, batch: OutputBatch)]) {
+    private func read(from fd: Int32, into batches: inout [Incoming]) {
         guard var client = clients[fd] else { return }
         while true {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
@@ -186,7 +193,8 @@ private final class WriterLoop {
             }
             guard client.buffer.count - start - 4 >= length else { break }
             do {
-                batches.append((fd, try WriterWire.decodeBatch(client.buffer[(start + 4)..<(start + 4 + length)])))
+                let (batch, replyNow) = try WriterWire.decodeBatch(client.buffer[(start + 4)..<(start + 4 + length)])
+                batches.append(Incoming(fd: fd, batch: batch, replyNow: replyNow))
             } catch {
                 logger.warning("an executor sent an unreadable batch (\(error)); closing its connection")
                 drop(fd)
@@ -198,32 +206,49 @@ private final class WriterLoop {
         clients[fd] = client
     }
 
-    /// Stores every batch of the round in one transaction and answers each sender.
-    private func commit(_ round: [(fd: Int32, batch: OutputBatch)]) {
+    /// Stores every batch of the round in one transaction. A stored batch is
+    /// answered only when its sender asked for a reply now (a cumulative
+    /// acknowledgement); a batch not stored is always answered, and a sender
+    /// whose batch failed or came out of order is dropped after the answer (it
+    /// then sends again, directly, from what the database holds).
+    private func commit(_ round: [Incoming]) {
         var replies: [(fd: Int32, number: Int64, reply: WriterWire.Reply)] = []
-        var accepted: [(fd: Int32, batch: OutputBatch)] = []
-        for (fd, batch) in round {
-            if let why = refusal(fd: fd, runId: batch.runId) {
-                replies.append((fd, batch.number, .notAllowed(why)))
+        var accepted: [Incoming] = []
+        var dropAfterReply = Set<Int32>()
+        for incoming in round where !dropAfterReply.contains(incoming.fd) {
+            if let why = refusal(fd: incoming.fd, runId: incoming.batch.runId) {
+                replies.append((incoming.fd, incoming.batch.number, .notAllowed(why)))
+                dropAfterReply.insert(incoming.fd)
             } else {
-                accepted.append((fd, batch))
+                accepted.append(incoming)
             }
         }
+        accepted.removeAll { dropAfterReply.contains($0.fd) }
         do {
             let outcomes = try db.appendOutputBatches(accepted.map(\.batch))
-            for ((fd, batch), outcome) in zip(accepted, outcomes) {
+            for (incoming, outcome) in zip(accepted, outcomes) where !dropAfterReply.contains(incoming.fd) {
+                let number = incoming.batch.number
                 switch outcome {
-                case .stored, .alreadyStored: replies.append((fd, batch.number, .stored))
-                case .refused(let error): replies.append((fd, batch.number, .refused(error.description)))
+                case .stored, .alreadyStored:
+                    if incoming.replyNow { replies.append((incoming.fd, number, .stored)) }
+                case .refused(let error):
+                    replies.append((incoming.fd, number, .refused(error.description)))
+                case .outOfOrder(let expected):
+                    replies.append((incoming.fd, number, .failed("batch \(number) came before batch \(expected)")))
+                    dropAfterReply.insert(incoming.fd)
                 }
             }
         } catch {
             logger.error("cannot store \(accepted.count) output batch(es): \(error); the executors will send them again")
-            replies += accepted.map { ($0.fd, $0.batch.number, .failed("\(error)")) }
+            for incoming in accepted where !dropAfterReply.contains(incoming.fd) {
+                replies.append((incoming.fd, incoming.batch.number, .failed("\(error)")))
+                dropAfterReply.insert(incoming.fd)
+            }
         }
         for (fd, number, reply) in replies where clients[fd] != nil {
             if !UnixSocket.writeAll(fd: fd, WriterWire.encode(reply: reply, number: number)) { drop(fd) }
         }
+        for fd in dropAfterReply where clients[fd] != nil { drop(fd) }
     }
 
     /// Why this connection may not write for `runId` (nil: it may): only the

@@ -6,18 +6,19 @@ import mdb
 import Glibc
 #endif
 
-/// An executor's connection to the host's shared output writer. It sends one
-/// batch and waits for its reply; nil means "no writer answered, store it
-/// yourself". A lost connection is retried at most every
-/// `Defaults.outputWriterReconnectMilliseconds`, so a restarted daemon's
-/// writer is picked up again.
+/// An executor's connection to the host's shared output writer. Batches are
+/// sent without waiting (see `WriterWire`); replies are read when the pump's
+/// poll says they came, or awaited for a batch sent with "reply now". A lost
+/// connection is retried at most every `Defaults.outputWriterReconnectMilliseconds`,
+/// so a restarted daemon's writer is picked up again.
 final class WriterClient {
     private let socketPath: String
     private let logger: Logger
     private var fd: Int32 = -1
-    /// Whether the last batch went through the writer (for logging changes only).
-    private var usingWriter: Bool?
+    private var buffer: [UInt8] = []
     private var nextAttempt = Date.distantPast
+    /// Whether output last went through the writer (for logging changes only).
+    private var usingWriter: Bool?
     /// Set once the writer said this executor may not use it (for the rest of the run).
     private(set) var disabled = false
 
@@ -28,29 +29,81 @@ final class WriterClient {
 
     deinit { disconnect() }
 
-    /// Sends `batch` and returns the writer's reply, or nil if no writer took it.
-    func store(_ batch: OutputBatch) -> WriterWire.Reply? {
-        let reply = send(batch)
-        let through: Bool
-        if case .notAllowed? = reply { through = false } else { through = reply != nil }
-        if through != usingWriter {
-            usingWriter = through
-            if through { logger.info("output goes through the shared writer at \(socketPath)") }
-            else { logger.info("no shared writer answers at \(socketPath); storing output directly") }
+    /// The connection to poll for replies, while there is one.
+    var descriptor: Int32? { fd >= 0 ? fd : nil }
+
+    /// Sends `batch`; false if no writer took it (store it yourself).
+    func send(_ batch: OutputBatch, replyNow: Bool) -> Bool {
+        guard !disabled, connect() else {
+            note(through: false)
+            return false
         }
-        return reply
+        guard UnixSocket.writeAll(fd: fd, WriterWire.encode(batch, replyNow: replyNow)) else {
+            lost()
+            return false
+        }
+        note(through: true)
+        return true
     }
 
-    private func send(_ batch: OutputBatch) -> WriterWire.Reply? {
-        guard !disabled, connect() else { return nil }
-        guard UnixSocket.writeAll(fd: fd, WriterWire.encode(batch)) else { return lost() }
-        guard let payload = readMessage(timeoutMilliseconds: Defaults.outputWriterReplyTimeoutMilliseconds),
-              let (number, reply) = try? WriterWire.decodeReply(payload[...]), number == batch.number else { return lost() }
-        if case .notAllowed = reply {
-            disabled = true
-            disconnect()
+    /// The replies that came: without `waitMilliseconds`, only those already
+    /// there; with it, at least one unless the time runs out. Nil when the
+    /// connection is lost (closed, timed out, or unreadable).
+    func replies(waitMilliseconds: Int? = nil) -> [(number: Int64, reply: WriterWire.Reply)]? {
+        guard fd >= 0 else { return nil }
+        let deadline = Date().addingTimeInterval(Double(waitMilliseconds ?? 0) / 1000)
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        var taken: [(number: Int64, reply: WriterWire.Reply)] = []
+        while true {
+            while let length = WriterWire.announcedLength(buffer[...]), buffer.count >= 4 + length {
+                guard let reply = try? WriterWire.decodeReply(buffer[4..<(4 + length)]) else {
+                    lost()
+                    return nil
+                }
+                buffer.removeFirst(4 + length)
+                if case .notAllowed(let why) = reply.reply {
+                    logger.warning("the shared writer refused this executor (\(why)); storing output directly")
+                    disabled = true
+                }
+                taken.append(reply)
+            }
+            if !taken.isEmpty {
+                if disabled { disconnect() }
+                return taken
+            }
+            if waitMilliseconds != nil {
+                let left = Int(deadline.timeIntervalSinceNow * 1000)
+                if left <= 0 || !readable(timeoutMilliseconds: left) {
+                    lost()
+                    return nil
+                }
+            } else if !readable(timeoutMilliseconds: 0) {
+                return []
+            }
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                lost()
+                return nil
+            }
+            buffer.append(contentsOf: chunk[0..<n])
         }
-        return reply
+    }
+
+    /// Forgets a connection that failed: what was sent on it may or may not
+    /// be stored (batch numbers make a resend safe).
+    func lost() {
+        disconnect()
+        nextAttempt = Date().addingTimeInterval(Double(Defaults.outputWriterReconnectMilliseconds) / 1000)
+    }
+
+    private func readable(timeoutMilliseconds: Int) -> Bool {
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let ready = poll(&pfd, 1, Int32(min(timeoutMilliseconds, Int(Int32.max))))
+            if ready < 0 && errno == EINTR { continue }
+            return ready > 0
+        }
     }
 
     private func connect() -> Bool {
@@ -59,41 +112,20 @@ final class WriterClient {
         nextAttempt = Date().addingTimeInterval(Double(Defaults.outputWriterReconnectMilliseconds) / 1000)
         guard let connected = try? UnixSocket.connect(path: socketPath) else { return false }
         fd = connected
+        buffer = []
         return true
-    }
-
-    /// Forgets a connection that failed mid-batch (the batch's fate is unknown:
-    /// its number makes a resend safe).
-    private func lost() -> WriterWire.Reply? {
-        disconnect()
-        nextAttempt = Date().addingTimeInterval(Double(Defaults.outputWriterReconnectMilliseconds) / 1000)
-        return nil
     }
 
     private func disconnect() {
         if fd >= 0 { close(fd) }
         fd = -1
+        buffer = []
     }
 
-    /// Reads one framed message, waiting at most `timeoutMilliseconds` in all.
-    private func readMessage(timeoutMilliseconds: Int) -> [UInt8]? {
-        let deadline = Date().addingTimeInterval(Double(timeoutMilliseconds) / 1000)
-        var buffer: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            if let length = WriterWire.announcedLength(buffer[...]), buffer.count >= 4 + length {
-                return Array(buffer[4..<(4 + length)])
-            }
-            let left = Int(deadline.timeIntervalSinceNow * 1000)
-            if left <= 0 { return nil }
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&pfd, 1, Int32(min(left, Int(Int32.max))))
-            if ready < 0 && errno == EINTR { continue }
-            if ready <= 0 { return nil }
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return nil }
-            buffer.append(contentsOf: chunk[0..<n])
-        }
+    private func note(through: Bool) {
+        guard through != usingWriter else { return }
+        usingWriter = through
+        if through { logger.info("output goes through the shared writer at \(socketPath)") }
+        else { logger.info("no shared writer answers at \(socketPath); storing output directly") }
     }
 }

@@ -1,13 +1,18 @@
 import mdb
 
 /// The executor ↔ shared-writer protocol over a Unix stream socket: each
-/// message is a little-endian `UInt32` length and a payload. An executor
-/// sends one batch and waits for its reply before sending the next, so a
-/// connection carries one run's batches in order.
+/// message is a little-endian `UInt32` length and a payload. A connection
+/// carries one run's batches in order. The executor does not wait for each:
+/// the writer answers at once only a batch flagged "reply now" (every
+/// `outputWriterAckEveryBatches`-th, and the last before the run ends) with a
+/// cumulative acknowledgement, and any batch it did not store; a line then
+/// costs the executor one wake-up, not two.
 ///
-/// Batch: runId i64, number i64, workerId (u16 length + UTF-8), event count
-/// u32, then per event: type (u8 length + UTF-8), data (u32 length + JSON text).
-/// Reply: number i64, code u8, message (the rest, UTF-8).
+/// Batch: flags u8 (bit 0: reply now), runId i64, number i64, workerId (u16
+/// length + UTF-8), event count u32, then per event: type (u8 length +
+/// UTF-8), data (u32 length + JSON text).
+/// Reply: number i64, code u8, message (the rest, UTF-8). `stored` for
+/// number N means every batch up to N of this connection is stored.
 enum WriterWire {
     /// What the writer answers for a batch.
     enum Reply: Equatable, Sendable {
@@ -27,8 +32,8 @@ enum WriterWire {
     }
 
     /// The framed message for a batch.
-    static func encode(_ batch: OutputBatch) -> [UInt8] {
-        var out: [UInt8] = [0, 0, 0, 0]
+    static func encode(_ batch: OutputBatch, replyNow: Bool) -> [UInt8] {
+        var out: [UInt8] = [0, 0, 0, 0, replyNow ? 1 : 0]
         put(&out, UInt64(bitPattern: batch.runId), bytes: 8)
         put(&out, UInt64(bitPattern: batch.number), bytes: 8)
         let worker = Array(batch.workerId.utf8.prefix(Int(UInt16.max)))
@@ -48,8 +53,9 @@ enum WriterWire {
     }
 
     /// Decodes a batch payload (without its length prefix).
-    static func decodeBatch(_ payload: ArraySlice<UInt8>) throws -> OutputBatch {
+    static func decodeBatch(_ payload: ArraySlice<UInt8>) throws -> (batch: OutputBatch, replyNow: Bool) {
         var reader = Reader(bytes: payload)
+        let flags = try reader.integer(1)
         let runId = Int64(bitPattern: try reader.integer(8))
         let number = Int64(bitPattern: try reader.integer(8))
         let workerId = try reader.text(Int(reader.integer(2)))
@@ -62,7 +68,7 @@ enum WriterWire {
             events.append(NewEvent(type, json: data))
         }
         guard reader.atEnd else { throw MalformedMessage(description: "a batch message has trailing bytes") }
-        return OutputBatch(runId: runId, workerId: workerId, number: number, events: events)
+        return (OutputBatch(runId: runId, workerId: workerId, number: number, events: events), flags & 1 != 0)
     }
 
     /// The framed reply to batch `number`.

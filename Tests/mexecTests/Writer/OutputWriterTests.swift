@@ -57,13 +57,13 @@ import Glibc
         defer { close(fd) }
         let forged = OutputBatch(runId: id, workerId: holder, number: 1_000,
                                  events: [NewEvent(EventType.output, ["stream": "stdout", "text": "forged\n"])])
-        #expect(UnixSocket.writeAll(fd: fd, WriterWire.encode(forged)))
+        #expect(UnixSocket.writeAll(fd: fd, WriterWire.encode(forged, replyNow: false)))
         let reply = try #require(readReply(fd))
         guard case .notAllowed(let why) = reply.reply else {
             Issue.record("expected notAllowed, got \(reply.reply)")
             return
         }
-        #expect(why.contains("not run \(id)'s executor"))
+        #expect(why.contains("not run \(id)'s executor"), "a refusal is answered even without reply-now")
         #expect(try h.text(id) == "ready\n")
         #expect(try h.db.storedOutputBatch(runId: id) < 1_000)
         try h.db.requestCancel(runId: id)

@@ -10,9 +10,13 @@ import mdb
     ])
 
     @Test func aBatchSurvivesTheRoundTripWithItsJSONAsWritten() throws {
-        let message = WriterWire.encode(batch)
-        #expect(WriterWire.announcedLength(message[...]) == message.count - 4)
-        #expect(try WriterWire.decodeBatch(message[4...]) == batch)
+        for replyNow in [false, true] {
+            let message = WriterWire.encode(batch, replyNow: replyNow)
+            #expect(WriterWire.announcedLength(message[...]) == message.count - 4)
+            let decoded = try WriterWire.decodeBatch(message[4...])
+            #expect(decoded.batch == batch)
+            #expect(decoded.replyNow == replyNow)
+        }
     }
 
     @Test func everyReplyKindSurvivesTheRoundTrip() throws {
@@ -25,7 +29,7 @@ import mdb
     }
 
     @Test func aCutOrPaddedMessageIsRefusedNotMisread() {
-        let message = WriterWire.encode(batch)
+        let message = WriterWire.encode(batch, replyNow: false)
         #expect(throws: WriterWire.MalformedMessage.self) { try WriterWire.decodeBatch(message[4..<(message.count - 1)]) }
         #expect(throws: WriterWire.MalformedMessage.self) { try WriterWire.decodeBatch((message + [0])[4...]) }
         #expect(throws: WriterWire.MalformedMessage.self) { try WriterWire.decodeReply([1, 2, 3][...]) }
