@@ -67,6 +67,8 @@ final class RawStreams {
             if n > 0 {
                 clients[index].buffer.append(contentsOf: scratch[0..<n])
                 try parseFrames(index, onFrame: onFrame)
+                // A short read took what the socket held (the next poll reports more).
+                if n < scratch.count { return }
                 continue
             }
             if n < 0 && errno == EINTR { continue }
