@@ -12,6 +12,23 @@ enum OutputEncoding {
         return .object([("stream", .string(stream)), ("b64", .string(Data(bytes).base64EncodedString()))])
     }
 
+    /// `data(stream:bytes:)` as JSON text, written directly (the output hot
+    /// path: no intermediate `JSONValue` per chunk). Same text as `data(…).text`.
+    static func json(stream: String, bytes: [UInt8]) -> String {
+        var out = "{\"stream\":"
+        out.reserveCapacity(bytes.count + 40)
+        JSONValue.writeString(stream, to: &out)
+        if !bytes.contains(0), let text = String(validating: bytes, as: UTF8.self) {
+            out += ",\"text\":"
+            JSONValue.writeString(text, to: &out)
+        } else {
+            out += ",\"b64\":"
+            JSONValue.writeString(Data(bytes).base64EncodedString(), to: &out)
+        }
+        out += "}"
+        return out
+    }
+
     /// How many bytes at the end of `bytes` start a UTF-8 character that is not
     /// complete yet (0–3). Those wait for the next read, so a character that
     /// straddles two reads is never cut into two events.

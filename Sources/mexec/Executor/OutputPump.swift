@@ -179,7 +179,7 @@ final class OutputPump: @unchecked Sendable {
         var pending: OutputChunk?
         func flush() {
             if let chunk = pending {
-                events.append(NewEvent(EventType.output, OutputEncoding.data(stream: chunk.stream, bytes: chunk.bytes)))
+                events.append(NewEvent(EventType.output, json: OutputEncoding.json(stream: chunk.stream, bytes: chunk.bytes)))
                 pending = nil
             }
         }

@@ -34,19 +34,19 @@ enum WriterWire {
     /// The framed message for a batch.
     static func encode(_ batch: OutputBatch, replyNow: Bool) -> [UInt8] {
         var out: [UInt8] = [0, 0, 0, 0, replyNow ? 1 : 0]
+        out.reserveCapacity(64 + batch.workerId.utf8.count + batch.events.reduce(0) { $0 + 16 + $1.json.utf8.count })
         put(&out, UInt64(bitPattern: batch.runId), bytes: 8)
         put(&out, UInt64(bitPattern: batch.number), bytes: 8)
-        let worker = Array(batch.workerId.utf8.prefix(Int(UInt16.max)))
+        let worker = batch.workerId.utf8.prefix(Int(UInt16.max))
         put(&out, UInt64(worker.count), bytes: 2)
-        out += worker
+        out.append(contentsOf: worker)
         put(&out, UInt64(batch.events.count), bytes: 4)
         for event in batch.events {
-            let type = Array(event.type.utf8.prefix(255))
+            let type = event.type.utf8.prefix(255)
             out.append(UInt8(type.count))
-            out += type
-            let data = Array(event.json.utf8)
-            put(&out, UInt64(data.count), bytes: 4)
-            out += data
+            out.append(contentsOf: type)
+            put(&out, UInt64(event.json.utf8.count), bytes: 4)
+            out.append(contentsOf: event.json.utf8)
         }
         setLength(&out)
         return out

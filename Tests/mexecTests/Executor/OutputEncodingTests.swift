@@ -21,3 +21,17 @@ import mdb
         #expect(encoded["b64"]?.stringValue.flatMap { Data(base64Encoded: $0) }.map(Array.init) == raw)
     }
 }
+
+@Suite struct OutputEncodingJSONTests {
+    @Test func theDirectJSONIsTheSameTextAsTheDataValue() {
+        let samples: [[UInt8]] = [
+            Array("héllo\n".utf8), Array("quote \" backslash \\ tab \t ctrl \u{1}\n".utf8),
+            [0x00, 0xFF, 0x41], [], Array("emoji 😀 and € \r\n".utf8),
+        ]
+        for bytes in samples {
+            for stream in ["stdout", "stderr", "pty"] {
+                #expect(OutputEncoding.json(stream: stream, bytes: bytes) == OutputEncoding.data(stream: stream, bytes: bytes).text)
+            }
+        }
+    }
+}
