@@ -76,18 +76,22 @@ struct StreamController {
         }
     }
 
-    /// Replays, then forwards live frames; returns false when the queue ended
-    /// (overflow, after sending the close frame, or shutdown). Frames go out a
-    /// page (replay) or everything queued (live) at a time.
+    /// Replays, then hands the client to the tailer and waits until the
+    /// subscription ends; returns false when it did (overflow, after sending
+    /// the close frame, or shutdown). Replayed frames go out a page at a
+    /// time; live ones are written by the tailer's rounds (`ClientQueue`), so
+    /// this task does not wake per frame.
     private func pump(channel: any Channel, outbound: WebSocketOutboundWriter, queue: ClientQueue, runId: Int64?,
                       after: Int64) async throws -> Bool {
         var writer = FrameWriter(channel: channel)
-        var cursor = try await replay(to: &writer, runId: runId, after: after)
-        try await forwardLive(to: &writer, from: queue, byId: runId == nil, cursor: &cursor)
+        let cursor = try await replay(to: &writer, runId: runId, after: after)
         try await writer.finish()
+        if queue.goLive(after: cursor, sink: ChannelSink(channel: channel)) {
+            await queue.ended()
+        }
         if queue.overflowed {
             try await outbound.close(WebSocketErrorCode(codeNumber: Int(WebDefaults.slowClientCloseCode)),
-                                     reason: "too slow, resume with after=\(cursor)")
+                                     reason: "too slow, resume with after=\(queue.cursor)")
         }
         return false
     }
@@ -102,23 +106,6 @@ struct StreamController {
             if let last = page.last { cursor = runId == nil ? last.id : last.seq }
             try await writer.write(page.map(\.frame))
             if page.count < WebDefaults.pageSize { return cursor }
-        }
-    }
-
-    /// Sends what the tailer published since the subscription, minus what the
-    /// replay already sent, until the queue ends.
-    private func forwardLive(to writer: inout FrameWriter, from queue: ClientQueue, byId: Bool,
-                             cursor: inout Int64) async throws {
-        while let queued = await queue.next() {
-            var frames: [WebSocketFrame] = []
-            frames.reserveCapacity(queued.count)
-            for frame in queued {
-                let position = byId ? frame.id : frame.seq
-                if position <= cursor { continue }
-                frames.append(frame.frame)
-                cursor = position
-            }
-            try await writer.write(frames)
         }
     }
 
