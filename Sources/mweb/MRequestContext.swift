@@ -23,7 +23,7 @@ struct MRequestContext: RequestContext, WebSocketRequestContext {
     let peerAddress: String
     /// Set by `Authenticator` on every `/api/v1` route that needs a token.
     var identity: Identity?
-    /// The connection; a WebSocket stream writes its event frames straight into it (`FrameWriter`).
+    /// The connection; a WebSocket stream writes its event frames straight into it (`FrameWriter`, `ChannelSink`).
     let channel: any Channel
 
     init(source: ApplicationRequestContextSource) {

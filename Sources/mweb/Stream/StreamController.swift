@@ -83,10 +83,11 @@ struct StreamController {
     /// this task does not wake per frame.
     private func pump(channel: any Channel, outbound: WebSocketOutboundWriter, queue: ClientQueue, runId: Int64?,
                       after: Int64) async throws -> Bool {
+        let sink = try await ChannelSink.of(channel)
         var writer = FrameWriter(channel: channel)
         let cursor = try await replay(to: &writer, runId: runId, after: after)
         try await writer.finish()
-        if queue.goLive(after: cursor, sink: ChannelSink(channel: channel)) {
+        if queue.goLive(after: cursor, sink: sink) {
             await queue.ended()
         }
         if queue.overflowed {

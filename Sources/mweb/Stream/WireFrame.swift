@@ -10,19 +10,56 @@ struct WireFrame: Sendable {
     let seq: Int64
     /// The text frame, built once; every client's write shares its bytes.
     let frame: WebSocketFrame
+    /// The same frame as it goes on the wire (an unmasked server frame: its
+    /// header, then the text), sharing the text's storage. Live frames are
+    /// written as these bytes below the WebSocket encoder (`ChannelSink`):
+    /// the encoder would otherwise build and queue a header per frame per
+    /// client, since it cannot prepend to bytes every client shares.
+    let wire: ByteBuffer
+
+    /// Room for the longest header of an unmasked frame (2 + 8 bytes).
+    private static let headerRoom = 10
 
     init(_ event: Event) {
         id = event.id
         runId = event.runId
         seq = event.seq
-        var text = ByteBufferAllocator().buffer(
-            capacity: 80 + event.ts.utf8.count + event.type.utf8.count + event.data.utf8.count)
-        text.writeWireJSON(event)
-        frame = WebSocketFrame(fin: true, opcode: .text, data: text)
+        var buffer = ByteBufferAllocator().buffer(
+            capacity: Self.headerRoom + 80 + event.ts.utf8.count + event.type.utf8.count + event.data.utf8.count)
+        buffer.moveWriterIndex(forwardBy: Self.headerRoom)
+        buffer.moveReaderIndex(forwardBy: Self.headerRoom)
+        buffer.writeWireJSON(event)
+        let text = buffer.readableBytes
+        buffer.prependTextFrameHeader()
+        wire = buffer
+        // A slice: the text's bytes, not a copy of them.
+        frame = WebSocketFrame(fin: true, opcode: .text,
+                               data: buffer.getSlice(at: buffer.writerIndex - text, length: text)!)
     }
 }
 
 extension ByteBuffer {
+    /// Writes, in the room before the readable bytes, the header of a final,
+    /// unmasked text frame carrying them (RFC 6455 §5.2), and makes it readable.
+    fileprivate mutating func prependTextFrameHeader() {
+        let length = readableBytes
+        let finText: UInt16 = 0x81 << 8  // FIN, opcode 1 (text), then the length byte
+        let start: Int
+        if length < 126 {
+            start = readerIndex - 2
+            setInteger(finText | UInt16(length), at: start)
+        } else if length <= Int(UInt16.max) {
+            start = readerIndex - 4
+            setInteger(finText | 126, at: start)
+            setInteger(UInt16(length), at: start + 2)
+        } else {
+            start = readerIndex - 10
+            setInteger(finText | 127, at: start)
+            setInteger(UInt64(length), at: start + 2)
+        }
+        moveReaderIndex(to: start)
+    }
+
     /// `Event.wireJSON`, byte for byte, written straight into the buffer: a
     /// replay encodes every event, and building a `String` first (then copying
     /// it into a buffer) was a sixth of mweb's CPU in a replay.

@@ -22,3 +22,24 @@ import mdb
         }
     }
 }
+
+extension WireFrameTests {
+    /// Live frames go out as `wire`, bypassing NIO's encoder: its bytes must be
+    /// one final, unmasked text frame carrying exactly the text, whatever the
+    /// length form (7-bit, 16-bit, 64-bit).
+    @Test func wireBytesAreOneUnmaskedTextFrameCarryingTheText() {
+        for length in [0, 1, 125, 126, 200, 65_535, 65_536, 300_000] {
+            let event = Event(id: 1, runId: 2, seq: 3, ts: "t", type: "output",
+                              data: #"{"text":""# + String(repeating: "x", count: length) + #""}"#)
+            let frame = WireFrame(event)
+            let bytes = Array(frame.wire.readableBytesView)
+            #expect(bytes[0] == 0x81, "FIN and text")
+            #expect(bytes[1] & 0x80 == 0, "unmasked")
+            let parsed = parseServerFrames(bytes)
+            #expect(parsed.count == 1)
+            #expect(parsed.first?.opcode == 0x1)
+            #expect(parsed.first?.payload == Array(event.wireJSON.utf8), "length \(length)")
+            #expect(Array(frame.frame.data.readableBytesView) == Array(event.wireJSON.utf8))
+        }
+    }
+}
