@@ -1,7 +1,7 @@
 import NIOCore
 import NIOWebSocket
 
-/// A client's live frames go straight into its channel, as their wire bytes
+/// A client's frames (replayed and live) go straight into its channel, as their wire bytes
 /// (`WireFrame.wire`), written from the WebSocket encoder's place in the
 /// pipeline: they reach the handlers below it (TLS, the socket) exactly as
 /// the encoder's own output would, without the encoder building and queueing
@@ -22,15 +22,15 @@ struct ChannelSink: LiveSink {
         }.get()
     }
 
-    func write(_ frames: ArraySlice<WireFrame>, written: @escaping @Sendable () -> Void) {
-        guard let last = frames.last else { return written() }
+    func write(_ frames: ArraySlice<WireFrame>, written: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        guard let last = frames.last else { return written(.success(())) }
         let context = belowEncoder.value
         for frame in frames.dropLast() { context.write(NIOAny(frame.wire), promise: nil) }
         // The last write's promise completes once every write before it has
         // (or fails once the client is gone): one promise per client per
         // round, not per frame.
         let promise = eventLoop.makePromise(of: Void.self)
-        promise.futureResult.whenComplete { _ in written() }
+        promise.futureResult.whenComplete(written)
         context.writeAndFlush(NIOAny(last.wire), promise: promise)
     }
 }

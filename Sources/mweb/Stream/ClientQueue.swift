@@ -153,7 +153,7 @@ final class ClientQueue: Sendable {
         /// On the sink's event loop.
         func perform() {
             let queue = self.queue, count = frames.count
-            sink.write(frames) { queue.written(count) }
+            sink.write(frames) { _ in queue.written(count) }
         }
     }
 }

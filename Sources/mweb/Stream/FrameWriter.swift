@@ -1,10 +1,9 @@
 import NIOCore
-import NIOWebSocket
 import Synchronization
 
-/// Sends a client's event frames in batches, straight into its channel: one
-/// event-loop hop and one flush (one `writev`) per batch, and at most one
-/// batch in flight while the caller prepares the next.
+/// Sends a client's replayed frames in batches, straight into its channel
+/// (`ChannelSink`): one event-loop hop and one flush per batch, and at most
+/// one batch in flight while the caller prepares the next.
 ///
 /// Why not `WebSocketOutboundWriter.write` per frame: each call hops to the
 /// WebSocket handler's actor and to the event loop and flushes alone, so a
@@ -15,33 +14,30 @@ import Synchronization
 /// batches per client whatever the run's size, and a slow reader slows the
 /// replay instead of growing mweb.
 ///
-/// The frames pass through the same pipeline as the WebSocket handler's own
-/// (ping, pong, close), below it; mweb negotiates no WebSocket extension, so
-/// there is nothing for the handler to apply to them (and under
+/// The frames join the WebSocket handler's own (ping, pong, close) below the
+/// handler and below the encoder, as wire bytes; mweb negotiates no WebSocket
+/// extension, so there is nothing for either to apply to them (and under
 /// permessage-deflate a frame without RSV1 is simply uncompressed). The
 /// close frame is sent through the handler after `finish()`, so it follows
 /// every event.
 struct FrameWriter {
-    let channel: any Channel
+    let sink: ChannelSink
     /// The last batch handed to the event loop, until it is written.
     private var inFlight: Batch?
 
-    init(channel: any Channel) {
-        self.channel = channel
+    init(sink: ChannelSink) {
+        self.sink = sink
     }
 
     /// Waits for the previous batch to be written, then hands `frames` to the
     /// event loop and returns without waiting for them.
-    mutating func write(_ frames: [WebSocketFrame]) async throws {
-        guard let last = frames.last else { return }
+    mutating func write(_ frames: [WireFrame]) async throws {
+        guard !frames.isEmpty else { return }
         try Task.checkCancellation()
         try await finish()
-        let channel = self.channel
+        let sink = self.sink
         let batch = Batch()
-        channel.eventLoop.execute {
-            for frame in frames.dropLast() { channel.write(frame, promise: nil) }
-            channel.writeAndFlush(last).whenComplete(batch.complete)
-        }
+        sink.eventLoop.execute { sink.write(frames[...], written: batch.complete) }
         inFlight = batch
     }
 

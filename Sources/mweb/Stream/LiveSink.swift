@@ -8,6 +8,7 @@ protocol LiveSink: Sendable {
     var eventLoop: any EventLoop { get }
 
     /// Writes `frames` in order with one flush, on `eventLoop`; calls
-    /// `written` once they are in the kernel or can no longer be (the client left).
-    func write(_ frames: ArraySlice<WireFrame>, written: @escaping @Sendable () -> Void)
+    /// `written` once they are in the kernel, or with the error once they can
+    /// no longer be (the client left).
+    func write(_ frames: ArraySlice<WireFrame>, written: @escaping @Sendable (Result<Void, any Error>) -> Void)
 }

@@ -84,7 +84,7 @@ struct StreamController {
     private func pump(channel: any Channel, outbound: WebSocketOutboundWriter, queue: ClientQueue, runId: Int64?,
                       after: Int64) async throws -> Bool {
         let sink = try await ChannelSink.of(channel)
-        var writer = FrameWriter(channel: channel)
+        var writer = FrameWriter(sink: sink)
         let cursor = try await replay(to: &writer, runId: runId, after: after)
         try await writer.finish()
         if queue.goLive(after: cursor, sink: sink) {
@@ -105,7 +105,7 @@ struct StreamController {
         while true {
             let page = try replayPage(runId: runId, after: cursor)
             if let last = page.last { cursor = runId == nil ? last.id : last.seq }
-            try await writer.write(page.map(\.frame))
+            try await writer.write(page)
             if page.count < WebDefaults.pageSize { return cursor }
         }
     }

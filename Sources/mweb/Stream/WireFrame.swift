@@ -1,5 +1,4 @@
 import NIOCore
-import NIOWebSocket
 import mdb
 
 /// One event ready to send: encoded once and shared by every subscriber,
@@ -8,13 +7,11 @@ struct WireFrame: Sendable {
     let id: Int64
     let runId: Int64
     let seq: Int64
-    /// The text frame, built once; every client's write shares its bytes.
-    let frame: WebSocketFrame
-    /// The same frame as it goes on the wire (an unmasked server frame: its
-    /// header, then the text), sharing the text's storage. Live frames are
-    /// written as these bytes below the WebSocket encoder (`ChannelSink`):
-    /// the encoder would otherwise build and queue a header per frame per
-    /// client, since it cannot prepend to bytes every client shares.
+    /// The text frame as it goes on the wire (an unmasked server frame: its
+    /// header, then the text), built once; every client's write shares its
+    /// bytes. Written below the WebSocket encoder (`ChannelSink`): the
+    /// encoder would build and queue a header per frame per client, since it
+    /// cannot prepend to bytes every client shares.
     let wire: ByteBuffer
 
     /// Room for the longest header of an unmasked frame (2 + 8 bytes).
@@ -29,12 +26,8 @@ struct WireFrame: Sendable {
         buffer.moveWriterIndex(forwardBy: Self.headerRoom)
         buffer.moveReaderIndex(forwardBy: Self.headerRoom)
         buffer.writeWireJSON(event)
-        let text = buffer.readableBytes
         buffer.prependTextFrameHeader()
         wire = buffer
-        // A slice: the text's bytes, not a copy of them.
-        frame = WebSocketFrame(fin: true, opcode: .text,
-                               data: buffer.getSlice(at: buffer.writerIndex - text, length: text)!)
     }
 }
 

@@ -9,13 +9,13 @@ import NIOPosix
 /// can play a client that keeps up and one that does not.
 final class RecordingSink: LiveSink {
     let eventLoop: any EventLoop
-    private let state = LockedBox<(seqs: [Int64], pending: [@Sendable () -> Void], writes: Int)>(([], [], 0))
+    private let state = LockedBox<(seqs: [Int64], pending: [@Sendable (Result<Void, any Error>) -> Void], writes: Int)>(([], [], 0))
 
     init(eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()) {
         self.eventLoop = eventLoop
     }
 
-    func write(_ frames: ArraySlice<WireFrame>, written: @escaping @Sendable () -> Void) {
+    func write(_ frames: ArraySlice<WireFrame>, written: @escaping @Sendable (Result<Void, any Error>) -> Void) {
         state.mutate { $0.seqs += frames.map(\.seq); $0.pending.append(written); $0.writes += 1 }
     }
 
@@ -26,7 +26,9 @@ final class RecordingSink: LiveSink {
 
     /// Reports every write so far as done.
     func completeWrites() {
-        for written in state.mutate({ s -> [@Sendable () -> Void] in defer { s.pending = [] }; return s.pending }) { written() }
+        for written in state.mutate({ s -> [@Sendable (Result<Void, any Error>) -> Void] in defer { s.pending = [] }; return s.pending }) {
+            written(.success(()))
+        }
     }
 }
 
