@@ -18,6 +18,7 @@ public final class ChangeWatch: @unchecked Sendable {
     private var lastVersion: Int64 = -1
     private var inotifyFD: Int32 = -1
     private let fileName: String
+    private var walName: String { fileName + "-wal" }
     private let queue = DispatchQueue(label: "m.changewatch")
 
     /// Everything that can go wrong watching the database.
@@ -134,7 +135,10 @@ public final class ChangeWatch: @unchecked Sendable {
                 let nameLength = Int(buffer[offset + 12]) | Int(buffer[offset + 13]) << 8
                     | Int(buffer[offset + 14]) << 16 | Int(buffer[offset + 15]) << 24
                 let nameBytes = buffer[(offset + 16)..<min(n, offset + 16 + nameLength)].prefix { $0 != 0 }
-                if String(decoding: nameBytes, as: UTF8.self).hasPrefix(fileName) { relevant = true }
+                // A commit appends to the WAL (the -shm is written through mmap, which
+                // inotify does not see); writes to the database file itself are
+                // checkpoints, which commit nothing new.
+                if String(decoding: nameBytes, as: UTF8.self) == walName { relevant = true }
                 offset += 16 + nameLength
             }
         }
