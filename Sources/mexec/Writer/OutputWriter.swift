@@ -39,9 +39,11 @@ struct OutputWriter: Service {
             await withTaskCancellationHandler {
                 // The checkpointer stops with the writer (it checks `stop` every interval).
                 let checkpoints = Thread {
+                    // Every interval while commits come, every second when idle.
+                    var idle = false
                     while !stop.load(ordering: .relaxed) {
-                        usleep(UInt32(Defaults.checkpointIntervalMilliseconds) * 1000)
-                        do { try checkpointer.value.checkpointIfChanged() } catch {
+                        usleep(UInt32(idle ? 1_000 : Defaults.checkpointIntervalMilliseconds) * 1000)
+                        do { idle = try checkpointer.value.checkpointIfChanged() == nil } catch {
                             logger.warning("checkpoint failed: \(error); SQLite's own will run instead")
                         }
                     }
@@ -106,12 +108,12 @@ private final class WriterLoop {
         while !stop.load(ordering: .relaxed) {
             if listener < 0 && Date().timeIntervalSince(lastLockAttempt) >= 1 { takeOverIfFree() }
             if listener < 0 && clients.isEmpty {
-                usleep(250_000)
+                usleep(1_000_000)
                 continue
             }
-            // A quarter second at most, to notice `stop` and to retry the lock.
+            // A second at most, to notice `stop` and to retry the lock.
             var batches: [Incoming] = []
-            if !collect(into: &batches, timeoutMicroseconds: 250_000) { continue }
+            if !collect(into: &batches, timeoutMicroseconds: 1_000_000) { continue }
             // Group commit across runs: while other executors are connected, give
             // them a moment to send theirs too. A lone run is committed at once.
             if !batches.isEmpty && clients.count > 1 {

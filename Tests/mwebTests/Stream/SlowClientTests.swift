@@ -40,7 +40,8 @@ extension StreamLoad {
                               + "Authorization: Bearer \(server.readToken)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                               + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
                 var handshake = try slow.receiveBytes { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }
-                #expect(String(decoding: handshake, as: UTF8.self).hasPrefix("HTTP/1.1 101"))
+                try #require(String(decoding: handshake, as: UTF8.self).hasPrefix("HTTP/1.1 101"),
+                             "upgrade answered with: \(String(decoding: handshake, as: UTF8.self).prefix(200)) (errno \(errno))")
                 let total = 3_000
                 let fastSeqs = LockedBox<[Int64]>([])
                 async let fast: UInt16? = stream(port: server.port, path: "/api/v1/runs/\(run.id)/stream?after=0",
@@ -55,7 +56,7 @@ extension StreamLoad {
                 #expect(fastSeqs.get() == Array(1...lastSeq), "the fast client got everything")
 
                 // Now read what the slow client was sent: consecutive events, then close 4008.
-                let headerEnd = String(decoding: handshake, as: UTF8.self).range(of: "\r\n\r\n")!.upperBound.utf16Offset(
+                let headerEnd = try #require(String(decoding: handshake, as: UTF8.self).range(of: "\r\n\r\n")).upperBound.utf16Offset(
                     in: String(decoding: handshake, as: UTF8.self))
                 handshake.removeFirst(headerEnd)
                 let rest = handshake + (try slow.receiveBytes { parseServerFrames($0).contains { $0.opcode == 0x8 } })

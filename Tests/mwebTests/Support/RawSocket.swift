@@ -35,7 +35,8 @@ final class RawSocket: @unchecked Sendable {
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { throw TestFailure("send() failed") }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw TestFailure("send() failed: \(String(cString: strerror(errno)))") }
             sent += n
         }
     }
@@ -51,6 +52,8 @@ final class RawSocket: @unchecked Sendable {
         var chunk = [UInt8](repeating: 0, count: 65536)
         while !done(all) {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            // A signal (SIGCHLD from another test's process) must not end the read.
+            if n < 0 && errno == EINTR { continue }
             if n <= 0 { break }
             all += chunk[0..<n]
         }
