@@ -13,8 +13,7 @@ import Glibc
 /// nothing, and wakes within microseconds of a commit. Without inotify (some
 /// network filesystems) it falls back to polling every millisecond.
 public final class ChangeWatch: @unchecked Sendable {
-    private var connection: OpaquePointer?
-    private var statement: OpaquePointer?
+    private let version: RawStatement
     private var lastVersion: Int64 = -1
     private var inotifyFD: Int32 = -1
     private let fileName: String
@@ -40,17 +39,7 @@ public final class ChangeWatch: @unchecked Sendable {
     /// each watch, so a watch that only polls `changed()` passes `notify: false`.
     public init(path: String, notify: Bool = true) throws {
         fileName = (path as NSString).lastPathComponent
-        guard sqlite3_open_v2(path, &connection, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK else {
-            let message = connection.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
-            sqlite3_close(connection)
-            throw WatchError.cannotOpen(path: path, message: message)
-        }
-        sqlite3_busy_timeout(connection, 1000)
-        guard sqlite3_prepare_v2(connection, "PRAGMA data_version", -1, &statement, nil) == SQLITE_OK else {
-            let message = String(cString: sqlite3_errmsg(connection))
-            sqlite3_close(connection)
-            throw WatchError.cannotOpen(path: path, message: message)
-        }
+        version = try RawStatement(path: path, sql: "PRAGMA data_version")
         let dir = (path as NSString).deletingLastPathComponent
         let fd = notify ? inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC)) : -1
         if fd >= 0 {
@@ -60,24 +49,15 @@ public final class ChangeWatch: @unchecked Sendable {
     }
 
     deinit {
-        sqlite3_finalize(statement)
-        sqlite3_close(connection)
         if inotifyFD >= 0 { close(inotifyFD) }
     }
 
     /// True when something was committed since the last call (and on the first call).
     /// Not thread-safe: one owner calls it.
     public func changed() throws -> Bool {
-        sqlite3_reset(statement)
-        let rc = sqlite3_step(statement)
-        guard rc == SQLITE_ROW else {
-            let message = String(cString: sqlite3_errmsg(connection))
-            sqlite3_reset(statement)
-            throw WatchError.queryFailed(message: message)
+        guard let version = try self.version.row({ sqlite3_column_int64($0, 0) }) else {
+            throw WatchError.queryFailed(message: "PRAGMA data_version returned no row")
         }
-        let version = sqlite3_column_int64(statement, 0)
-        // End the implicit read transaction at once: a reader that stays open pins the WAL.
-        sqlite3_reset(statement)
         defer { lastVersion = version }
         return version != lastVersion
     }
