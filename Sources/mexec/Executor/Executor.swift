@@ -256,15 +256,13 @@ final class Executor: @unchecked Sendable {
         return String(cString: made)
     }
 
-    /// Runs blocking work on its own thread while this task keeps the lease alive.
+    /// Runs blocking work on its own thread while the lease is kept alive: the
+    /// two helpers above combined (no polling loop on the cooperative pool).
     private func onThread<T: Sendable>(lease: LeaseKeeper, _ work: @escaping @Sendable () -> T) async -> T {
-        let box = LockedResult<T>()
-        let thread = Thread { box.set(work()) }
-        thread.start()
-        while true {
-            if let value = box.get() { return value }
-            _ = lease.beatIfDue()
-            try? await Task.sleep(for: .milliseconds(10))
+        await Self.onOwnThread {
+            let result = LockedResult<T>()
+            Self.waitOnThread(lease: lease) { result.set(work()) }
+            return result.get()!
         }
     }
 }
