@@ -17,6 +17,12 @@ extension Defaults {
     public static let controlPollIntervalMilliseconds: Int = 50
     /// Shortest interval between two reads of a run's requests (input, cancel, diff requests).
     public static let controlReadIntervalMilliseconds: Int = 50
+    /// How often the daemon's writer looks for new requests (input, cancel, diff
+    /// requests) of the runs whose executors it serves, and rings their executors.
+    public static let requestBellIntervalMilliseconds: Int = 10
+    /// How often an executor that is rung for its requests still looks itself
+    /// (a safety net; the writer's ring comes within `requestBellIntervalMilliseconds`).
+    public static let controlRungPollIntervalMilliseconds: Int = 1_000
     /// How long an executor waits for the agent's pipes to close after the agent
     /// exited (background children may hold them) before killing its group.
     public static let drainAfterExitMilliseconds: Int = 500

@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 
 /// A run's output as its executor numbers it: batches are stored in order,
 /// each at most once, whoever commits them (the host's shared writer or the
@@ -38,44 +39,67 @@ extension MDatabase {
     /// Stores output batches of any number of runs in one write transaction
     /// (a group commit). Each batch is checked on its own: a refused batch
     /// leaves the others in the transaction untouched.
+    ///
+    /// The hot path of all output: per batch one `SELECT` that both checks it
+    /// (the next number, the holder, a run not finished) and reads the last
+    /// seq, one `UPDATE`, and one `INSERT` per event, on cached statements
+    /// bound and stepped directly (no argument arrays or rows: about a tenth
+    /// less time per round). Only a batch the check does not pass is looked
+    /// at again, to say why. (`UPDATE … RETURNING` in place of the first two
+    /// measured three times slower on SQLite 3.40.)
     public func appendOutputBatches(_ batches: [OutputBatch]) throws -> [OutputBatchOutcome] {
         guard !batches.isEmpty else { return [] }
         return try write { db in
-            let check = try db.cachedStatement(sql: "SELECT status, worker_id, last_seq, output_batch FROM runs WHERE id = ?")
-            let insert = try db.cachedStatement(sql: "INSERT INTO events (run_id, seq, ts, type, data) VALUES (?, ?, ?, ?, ?)")
-            let advance = try db.cachedStatement(sql: "UPDATE runs SET last_seq = ?, output_batch = ? WHERE id = ?")
+            let check = RawStep(db, try db.cachedStatement(sql: """
+                SELECT last_seq FROM runs WHERE id = ?1 AND output_batch = ?2 - 1 AND worker_id = ?3
+                  AND status IN ('queued', 'running', 'waiting_approval')
+                """))
+            let advance = RawStep(db, try db.cachedStatement(sql: "UPDATE runs SET last_seq = ?1, output_batch = ?2 WHERE id = ?3"))
+            let insert = RawStep(db, try db.cachedStatement(sql: "INSERT INTO events (run_id, seq, ts, type, data) VALUES (?, ?, ?, ?, ?)"))
             let now = Timestamp.now()
             var outcomes: [OutputBatchOutcome] = []
             outcomes.reserveCapacity(batches.count)
             for batch in batches {
-                guard let row = try Row.fetchOne(check, arguments: [batch.runId]),
-                      let status = RunStatus(rawValue: row[0]) else {
-                    outcomes.append(.refused(.runNotFound(batch.runId)))
+                check.bind(1, batch.runId)
+                check.bind(2, batch.number)
+                check.bind(3, batch.workerId)
+                guard let before = try check.step() else {
+                    outcomes.append(try refusal(db, of: batch))
                     continue
                 }
-                let storedBatch: Int64 = row[3]
-                if batch.number <= storedBatch {
-                    outcomes.append(.alreadyStored)
-                } else if batch.number > storedBatch + 1 {
-                    outcomes.append(.outOfOrder(expected: storedBatch + 1))
-                } else if status.isFinished {
-                    outcomes.append(.refused(.runFinished(id: batch.runId, status: status.rawValue)))
-                } else if row[1] != batch.workerId {
-                    outcomes.append(.refused(.leaseLost(runId: batch.runId, workerId: batch.workerId)))
-                } else {
-                    // The hot path of all output: cached statements, one UPDATE per batch.
-                    let lastSeq: Int64 = row[2]
-                    var seq = lastSeq
-                    for event in batch.events {
-                        seq += 1
-                        try insert.execute(arguments: [batch.runId, seq, event.ts ?? now, event.type, event.json])
-                    }
-                    try advance.execute(arguments: [seq, batch.number, batch.runId])
-                    outcomes.append(.stored(firstSeq: lastSeq + 1, lastSeq: seq))
+                let lastSeq = before + Int64(batch.events.count)
+                advance.bind(1, lastSeq)
+                advance.bind(2, batch.number)
+                advance.bind(3, batch.runId)
+                _ = try advance.step()
+                var seq = lastSeq - Int64(batch.events.count)
+                for event in batch.events {
+                    seq += 1
+                    insert.bind(1, batch.runId)
+                    insert.bind(2, seq)
+                    insert.bind(3, event.ts ?? now)
+                    insert.bind(4, event.type)
+                    insert.bind(5, event.json)
+                    _ = try insert.step()
                 }
+                outcomes.append(.stored(firstSeq: lastSeq - Int64(batch.events.count) + 1, lastSeq: lastSeq))
             }
             return outcomes
         }
+    }
+
+    /// Why a batch that did not pass the check is not stored.
+    private func refusal(_ db: Database, of batch: OutputBatch) throws -> OutputBatchOutcome {
+        guard let row = try Row.fetchOne(db, sql: "SELECT status, worker_id, output_batch FROM runs WHERE id = ?",
+                                         arguments: [batch.runId]),
+              let status = RunStatus(rawValue: row[0]) else {
+            return .refused(.runNotFound(batch.runId))
+        }
+        let storedBatch: Int64 = row[2]
+        if batch.number <= storedBatch { return .alreadyStored }
+        if batch.number > storedBatch + 1 { return .outOfOrder(expected: storedBatch + 1) }
+        if status.isFinished { return .refused(.runFinished(id: batch.runId, status: status.rawValue)) }
+        return .refused(.leaseLost(runId: batch.runId, workerId: batch.workerId))
     }
 
     /// The number of the last output batch stored for a run (0 before any).
@@ -83,5 +107,42 @@ extension MDatabase {
         guard let value = try read({ try Int64.fetchOne($0, sql: "SELECT output_batch FROM runs WHERE id = ?", arguments: [runId]) })
         else { throw MDBError.runNotFound(runId) }
         return value
+    }
+}
+
+/// A cached GRDB statement bound and stepped directly with the SQLite C API:
+/// no argument array, no `Row`. Used inside one write transaction.
+private struct RawStep {
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    private let db: Database
+    private let statement: OpaquePointer
+
+    init(_ db: Database, _ statement: Statement) {
+        self.db = db
+        self.statement = statement.sqliteStatement
+        sqlite3_reset(self.statement)
+    }
+
+    func bind(_ index: Int32, _ value: Int64) {
+        sqlite3_bind_int64(statement, index, value)
+    }
+
+    func bind(_ index: Int32, _ value: String) {
+        var text = value
+        text.withUTF8 { bytes in
+            _ = bytes.baseAddress.map { sqlite3_bind_text(statement, index, $0, Int32(bytes.count), RawStep.transient) }
+                ?? sqlite3_bind_text(statement, index, "", 0, RawStep.transient)
+        }
+    }
+
+    /// Steps once and resets: the first column of the row it returned, or nil without one.
+    func step() throws -> Int64? {
+        defer { sqlite3_reset(statement) }
+        switch sqlite3_step(statement) {
+        case SQLITE_ROW: return sqlite3_column_int64(statement, 0)
+        case SQLITE_DONE: return nil
+        case let code:
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
     }
 }

@@ -51,6 +51,19 @@ final class RawStatement {
         }
     }
 
+    /// Steps through every row, handing each to `read`, then resets.
+    func rows(_ read: (OpaquePointer) -> Void) throws {
+        sqlite3_reset(statement)
+        defer { sqlite3_reset(statement) }
+        while true {
+            switch sqlite3_step(statement) {
+            case SQLITE_ROW: read(statement)
+            case SQLITE_DONE: return
+            default: throw ChangeWatch.WatchError.queryFailed(message: lastError)
+            }
+        }
+    }
+
     /// The connection's last error message.
     var lastError: String { String(cString: sqlite3_errmsg(connection)) }
 }

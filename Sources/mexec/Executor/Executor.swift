@@ -113,9 +113,11 @@ final class Executor: @unchecked Sendable {
         logger.info("started agent pid \(agent.pid) in \(workspace.path)")
 
         let pump: OutputPump
+        let bell: RequestBell
         do {
+            bell = try RequestBell()
             pump = try OutputPump(db: db, runId: runId, holder: holder, outputs: agent.outputs,
-                                  capBytes: config.outputCapBytes, logger: logger)
+                                  capBytes: config.outputCapBytes, bell: bell, logger: logger)
         } catch {
             logger.error("\(error); ending the agent")
             agent.signalGroup(SIGKILL)
@@ -127,10 +129,10 @@ final class Executor: @unchecked Sendable {
         let control = RunControl(db: db, runId: runId, agent: agent, logger: logger,
                                  interruptGraceMilliseconds: config.cancelInterruptGraceMilliseconds,
                                  terminateGraceMilliseconds: config.cancelTerminateGraceMilliseconds)
-        let supervised = Unchecked((agent, control, pump, lease, diffs))
+        let supervised = Unchecked((agent, control, pump, bell, lease, diffs))
         let (status, lost) = await Self.onOwnThread { [db] in
-            let (agent, control, pump, lease, diffs) = supervised.value
-            return Self.supervise(agent: agent, control: control, pump: pump, lease: lease, diffs: diffs,
+            let (agent, control, pump, bell, lease, diffs) = supervised.value
+            return Self.supervise(agent: agent, control: control, pump: pump, bell: bell, lease: lease, diffs: diffs,
                                   db: db, runId: runId)
         }
         if lost {
@@ -197,19 +199,23 @@ final class Executor: @unchecked Sendable {
     }
 
     /// The control loop, on a thread of its own until the agent exits or the
-    /// lease is lost: a tick every `controlPollIntervalMilliseconds` (sooner
-    /// when the agent exits) reads requests, writes input, escalates a cancel
-    /// and renews the lease. Returns the agent's wait status and whether the
-    /// lease was lost. A plain thread wakes once per tick; a `Task.sleep` loop
-    /// costs several thread hand-offs per tick, which fifty executors feel.
-    private static func supervise(agent: AgentProcess, control: RunControl, pump: OutputPump,
+    /// lease is lost: each tick reads requests, writes input, escalates a
+    /// cancel and renews the lease. While the shared writer rings the run's
+    /// bell, the loop sleeps until it rings (or a second passes); otherwise it
+    /// ticks every `controlPollIntervalMilliseconds`. The agent's exit wakes
+    /// it at once. Returns the agent's wait status and whether the lease was
+    /// lost. A plain thread wakes once per tick; a `Task.sleep` loop costs
+    /// several thread hand-offs per tick, which fifty executors feel.
+    private static func supervise(agent: AgentProcess, control: RunControl, pump: OutputPump, bell: RequestBell,
                                   lease: LeaseKeeper, diffs: WorkspaceDiffs?, db: MDatabase,
                                   runId: Int64) -> (status: Int32, lost: Bool) {
-        let exit = ExitWait(pid: agent.pid)
+        let exit = ExitWait(pid: agent.pid, bell: bell.descriptor)
         while true {
             if let ended = Spawn.poll(agent.pid) { return (ended, false) }
             if pump.leaseLost || !lease.beatIfDue() { return (0, true) }
-            control.tick()
+            let rung = bell.takeRings()
+            let live = bell.isLive
+            control.tick(rung: rung, live: live)
             let requests = control.takeDiffRequests()
             if !requests.isEmpty {
                 waitOnThread(lease: lease) {
@@ -221,7 +227,9 @@ final class Executor: @unchecked Sendable {
                     }
                 }
             }
-            exit.wait(milliseconds: Defaults.controlPollIntervalMilliseconds)
+            var sleep = min(control.millisecondsToNextTick(live: live), max(1, lease.millisecondsUntilDue))
+            if !exit.seesExit { sleep = min(sleep, Defaults.controlPollIntervalMilliseconds) }
+            exit.wait(milliseconds: sleep)
         }
     }
 

@@ -22,6 +22,9 @@ final class LeaseKeeper: @unchecked Sendable {
         next = Date().addingTimeInterval(interval)
     }
 
+    /// Milliseconds until the next renewal is due.
+    var millisecondsUntilDue: Int { max(0, Int((next.timeIntervalSinceNow * 1000).rounded(.up))) }
+
     /// Renews when due; false once the lease is no longer ours. A database
     /// error is retried at the next tick (the lease outlives a few misses).
     func beatIfDue() -> Bool {

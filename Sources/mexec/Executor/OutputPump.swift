@@ -43,8 +43,9 @@ final class OutputPump: @unchecked Sendable {
     /// Batches sent to the writer and not acknowledged yet, oldest first.
     private var unacked: [OutputBatch] = []
 
+    /// `bell` is rung when the writer says something new waits for the run.
     init(db: MDatabase, runId: Int64, holder: String, outputs: [(fd: Int32, stream: String)], capBytes: Int64,
-         logger: Logger) throws {
+         bell: RequestBell? = nil, logger: Logger) throws {
         self.db = db
         self.runId = runId
         self.holder = holder
@@ -56,7 +57,9 @@ final class OutputPump: @unchecked Sendable {
             throw SpawnError(description: "cannot create the output pump's wake pipe: \(String(cString: strerror(errno)))")
         }
         wake = (fds[0], fds[1])
-        writer = Defaults.outputWriterSocketPath(databasePath: db.path).map { WriterClient(socketPath: $0, logger: logger) }
+        writer = Defaults.outputWriterSocketPath(databasePath: db.path).map {
+            WriterClient(socketPath: $0, runId: runId, workerId: holder, bell: bell, logger: logger)
+        }
         batchNumber = (try? db.storedOutputBatch(runId: runId)) ?? 0
     }
 
@@ -108,11 +111,13 @@ final class OutputPump: @unchecked Sendable {
         // Whatever happens, everything sent is acknowledged (or stored directly) before the run may end.
         defer { if !unacked.isEmpty && !leaseLost { store([], final: true) } }
         while !abandoned && sources.contains(where: \.open) {
-            // The wake pipe, the writer's replies (a refusal must stop us early), then the streams.
+            // Connected even while the agent prints nothing: the writer rings the run's requests over it.
+            writer?.keepConnected()
+            // The wake pipe, the writer's replies and rings (a refusal must stop us early), then the streams.
             var pfds = [pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0),
                         pollfd(fd: writer?.descriptor ?? -1, events: Int16(POLLIN), revents: 0)]
             pfds += sources.filter(\.open).map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
-            let ready = poll(&pfds, nfds_t(pfds.count), -1)
+            let ready = poll(&pfds, nfds_t(pfds.count), Int32(writer?.millisecondsUntilRetry ?? -1))
             if ready < 0 && errno != EINTR { return }
             if ready <= 0 { continue }
             if pfds[1].revents != 0 { takeReplies() }
@@ -255,6 +260,8 @@ final class OutputPump: @unchecked Sendable {
             resync()
         case .notAllowed:
             resync()
+        case .requestsWaiting:
+            break // rung by the writer client itself
         }
     }
 

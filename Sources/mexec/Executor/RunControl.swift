@@ -5,10 +5,13 @@ import mdb
 import Glibc
 #endif
 
-/// What people ask of a running run, read from the database on each tick:
-/// queued input is typed into the agent, and a cancel escalates SIGINT →
-/// SIGTERM → SIGKILL on the agent's whole process group. Queries run only
-/// when `PRAGMA data_version` says someone committed.
+/// What people ask of a running run, read from the database: queued input
+/// is typed into the agent, and a cancel escalates SIGINT → SIGTERM →
+/// SIGKILL on the agent's whole process group. While the shared writer rings
+/// the run's `RequestBell`, requests are read when it rings (and, as a safety
+/// net, looked for every `controlRungPollIntervalMilliseconds`); otherwise
+/// each tick looks, with queries only when `PRAGMA data_version` says someone
+/// committed.
 final class RunControl {
     private let db: MDatabase
     private let runId: Int64
@@ -48,8 +51,24 @@ final class RunControl {
         self.terminateGrace = Double(terminateGraceMilliseconds) / 1000
     }
 
-    /// One pass: read requests if anything changed, write pending input, escalate a cancel.
-    func tick() {
+    /// One pass: read requests if the bell rang (`rung`) or, when the bell is
+    /// not `live`, if anything changed; write pending input, escalate a cancel.
+    func tick(rung: Bool = false, live: Bool = false) {
+        if live {
+            // Rung for every new request; the cheap check only as a safety net.
+            changeSeen = true // for the ticks after the bell goes silent
+            let idle = writing == nil && queued.isEmpty
+            let due = Date().timeIntervalSince(lastRead) * 1000 >= Double(Defaults.controlRungPollIntervalMilliseconds)
+            if rung || (inputsStale && idle) || (due && somethingWaits(idle: idle)) {
+                lastRead = Date()
+                readRequests()
+            } else if due {
+                lastRead = Date()
+            }
+            writeInput()
+            escalateCancel()
+            return
+        }
         if (try? watch?.changed()) ?? true { changeSeen = true }
         // Busy neighbours commit all the time, so "something changed" is nearly
         // always true under load: read this run's requests at most every
@@ -67,6 +86,14 @@ final class RunControl {
         }
         writeInput()
         escalateCancel()
+    }
+
+    /// How long the control loop may sleep before the next tick (a ring or the agent's exit wakes it sooner).
+    func millisecondsToNextTick(live: Bool) -> Int {
+        guard live, writing == nil, cancelStage == 0 || cancelStage == 3 else {
+            return Defaults.controlPollIntervalMilliseconds
+        }
+        return Defaults.controlRungPollIntervalMilliseconds
     }
 
     /// The cheap check before a full read: a new cancel, input to take, or a diff request.

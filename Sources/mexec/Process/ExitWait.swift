@@ -3,26 +3,31 @@ import CProcess
 import Glibc
 #endif
 
-/// Sleeps between control ticks, waking at once when the agent exits: a
-/// `pidfd` polled with a timeout where the kernel has one, a plain sleep
-/// otherwise. One wake per tick, on the caller's own thread.
+/// Sleeps between control ticks, waking at once when the agent exits or when
+/// `bell` becomes readable: a `pidfd` polled with a timeout where the kernel
+/// has one, a plain sleep otherwise. One wake per tick, on the caller's own thread.
 final class ExitWait {
     private let pidfd: Int32
+    private let bell: Int32
 
-    /// Watches `pid` (a child of this process).
-    init(pid: pid_t) {
+    /// Watches `pid` (a child of this process) and, if given, the descriptor `bell`.
+    init(pid: pid_t, bell: Int32 = -1) {
         pidfd = m_pidfd_open(pid)
+        self.bell = bell
     }
 
     deinit { if pidfd >= 0 { close(pidfd) } }
 
-    /// Waits up to `milliseconds`, less if the process exits meanwhile.
+    /// False where the kernel has no pidfd: an exit is then only seen at the next tick.
+    var seesExit: Bool { pidfd >= 0 }
+
+    /// Waits up to `milliseconds`, less if the process exits or the bell rings meanwhile.
     func wait(milliseconds: Int) {
-        guard pidfd >= 0 else {
+        guard pidfd >= 0 || bell >= 0 else {
             usleep(UInt32(milliseconds) * 1000)
             return
         }
-        var pfd = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-        _ = poll(&pfd, 1, Int32(milliseconds))
+        var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0), pollfd(fd: bell, events: Int16(POLLIN), revents: 0)]
+        _ = poll(&fds, 2, Int32(milliseconds))
     }
 }

@@ -33,8 +33,10 @@ struct OutputWriter: Service {
         let db = try MDatabase(path: databasePath, autoCheckpointPages: Defaults.outputWriterAutoCheckpointPages)
         let checkpointer = Unchecked(try Checkpointer(path: databasePath))
         let stop = Atomic<Bool>(false)
+        let bells = try RequestBells(db: db)
         let box = Unchecked(WriterLoop(db: db, socketPath: socketPath,
-                                       lockPath: Defaults.outputWriterLockPath(databasePath: databasePath), logger: logger))
+                                       lockPath: Defaults.outputWriterLockPath(databasePath: databasePath),
+                                       bells: bells, logger: logger))
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
                 // The checkpointer stops with the writer (it checks `stop` every interval).
@@ -68,7 +70,8 @@ struct OutputWriter: Service {
 }
 
 /// The writer's thread: takes the lock when it can, accepts executors, reads
-/// their batches and commits them in rounds.
+/// their batches and commits them in rounds, and rings executors whose run
+/// has new requests.
 private final class WriterLoop {
     /// A batch read from a connection, and whether its sender waits for the reply.
     struct Incoming {
@@ -89,6 +92,7 @@ private final class WriterLoop {
     private let socketPath: String
     private let lockPath: String
     private let logger: Logger
+    private let bells: RequestBells
     private var lockFd: Int32 = -1
     private var listener: Int32 = -1
     private var clients: [Int32: Client] = [:]
@@ -96,10 +100,11 @@ private final class WriterLoop {
     /// One read buffer for every client (the loop is single-threaded).
     private var chunk = [UInt8](repeating: 0, count: 256 * 1024)
 
-    init(db: MDatabase, socketPath: String, lockPath: String, logger: Logger) {
+    init(db: MDatabase, socketPath: String, lockPath: String, bells: RequestBells, logger: Logger) {
         self.db = db
         self.socketPath = socketPath
         self.lockPath = lockPath
+        self.bells = bells
         self.logger = logger
     }
 
@@ -111,17 +116,19 @@ private final class WriterLoop {
                 usleep(1_000_000)
                 continue
             }
-            // A second at most, to notice `stop` and to retry the lock.
+            // A second at most, to notice `stop` and to retry the lock; sooner when a look at the requests is due.
             var batches: [Incoming] = []
-            if !collect(into: &batches, timeoutMicroseconds: 1_000_000) { continue }
+            let collected = collect(into: &batches, timeoutMicroseconds: bells.microsecondsUntilDue(cap: 1_000_000))
+            ringIfDue()
+            if !collected { continue }
             // Group commit across runs: while other executors are connected, give
-            // them a moment to send theirs too. A lone run is committed at once.
+            // them a moment to send theirs too, then take what came. It sleeps
+            // rather than polls: under load a poll would wake it for every batch
+            // (ten thousand times a second), a sleep once per round. A lone run
+            // is committed at once.
             if !batches.isEmpty && clients.count > 1 {
-                let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(Defaults.outputWriterGatherMicroseconds) * 1000
-                while Set(batches.map(\.fd)).count < clients.count {
-                    let now = DispatchTime.now().uptimeNanoseconds
-                    if now >= deadline || !collect(into: &batches, timeoutMicroseconds: Int((deadline - now) / 1000)) { break }
-                }
+                usleep(UInt32(Defaults.outputWriterGatherMicroseconds))
+                _ = collect(into: &batches, timeoutMicroseconds: 0)
             }
             if !batches.isEmpty { commit(batches) }
         }
@@ -195,8 +202,14 @@ private final class WriterLoop {
             }
             guard client.buffer.count - start - 4 >= length else { break }
             do {
-                let (batch, replyNow) = try WriterWire.decodeBatch(client.buffer[(start + 4)..<(start + 4 + length)])
-                batches.append(Incoming(fd: fd, batch: batch, replyNow: replyNow))
+                let message = try WriterWire.decodeBatch(client.buffer[(start + 4)..<(start + 4 + length)])
+                if message.hello {
+                    clients[fd] = client
+                    guard register(fd: fd, runId: message.batch.runId) else { return }
+                    client = clients[fd]!
+                } else {
+                    batches.append(Incoming(fd: fd, batch: message.batch, replyNow: message.replyNow))
+                }
             } catch {
                 logger.warning("an executor sent an unreadable batch (\(error)); closing its connection")
                 drop(fd)
@@ -253,6 +266,30 @@ private final class WriterLoop {
         for fd in dropAfterReply where clients[fd] != nil { drop(fd) }
     }
 
+    /// Registers the connection to be rung for `runId`'s requests, after the
+    /// same check as for its output; the first ring (at once) confirms it.
+    /// False when the connection was refused (and dropped).
+    private func register(fd: Int32, runId: Int64) -> Bool {
+        if let why = refusal(fd: fd, runId: runId) {
+            _ = UnixSocket.writeAll(fd: fd, WriterWire.encode(reply: .notAllowed(why), number: 0))
+            drop(fd)
+            return false
+        }
+        bells.watch(fd: fd, runId: runId)
+        ring(fd)
+        return true
+    }
+
+    /// Looks at every watched run's requests when due and rings the executors
+    /// of those with something new.
+    private func ringIfDue() {
+        for fd in bells.ringIfDue(logger: logger) where clients[fd] != nil { ring(fd) }
+    }
+
+    private func ring(_ fd: Int32) {
+        if !UnixSocket.writeAll(fd: fd, WriterWire.encode(reply: .requestsWaiting, number: 0)) { drop(fd) }
+    }
+
     /// Why this connection may not write for `runId` (nil: it may): only the
     /// run's recorded executor process writes its output.
     private func refusal(fd: Int32, runId: Int64) -> String? {
@@ -269,6 +306,7 @@ private final class WriterLoop {
 
     private func drop(_ fd: Int32) {
         clients[fd] = nil
+        bells.forget(fd: fd)
         close(fd)
     }
 

@@ -6,13 +6,18 @@ import mdb
 import Glibc
 #endif
 
-/// An executor's connection to the host's shared output writer. Batches are
-/// sent without waiting (see `WriterWire`); replies are read when the pump's
-/// poll says they came, or awaited for a batch sent with "reply now". A lost
-/// connection is retried at most every `Defaults.outputWriterReconnectMilliseconds`,
-/// so a restarted daemon's writer is picked up again.
+/// An executor's connection to the host's shared output writer. Each
+/// connection opens with a hello for the run, after which the writer rings
+/// `bell` whenever something new waits for the run. Batches are sent without
+/// waiting (see `WriterWire`); replies are read when the pump's poll says
+/// they came, or awaited for a batch sent with "reply now". A lost connection
+/// is retried at most every `Defaults.outputWriterReconnectMilliseconds`, so a
+/// restarted daemon's writer is picked up again.
 final class WriterClient {
     private let socketPath: String
+    private let runId: Int64
+    private let workerId: String
+    private let bell: RequestBell?
     private let logger: Logger
     private var fd: Int32 = -1
     private var buffer: [UInt8] = []
@@ -22,8 +27,11 @@ final class WriterClient {
     /// Set once the writer said this executor may not use it (for the rest of the run).
     private(set) var disabled = false
 
-    init(socketPath: String, logger: Logger) {
+    init(socketPath: String, runId: Int64, workerId: String, bell: RequestBell?, logger: Logger) {
         self.socketPath = socketPath
+        self.runId = runId
+        self.workerId = workerId
+        self.bell = bell
         self.logger = logger
     }
 
@@ -31,6 +39,20 @@ final class WriterClient {
 
     /// The connection to poll for replies, while there is one.
     var descriptor: Int32? { fd >= 0 ? fd : nil }
+
+    /// Connects (with its hello) if there is no connection and a retry is
+    /// due, so the run is rung for its requests even while it prints nothing.
+    /// True while connected.
+    @discardableResult
+    func keepConnected() -> Bool {
+        !disabled && connect()
+    }
+
+    /// Milliseconds until the next connection attempt is due (nil while connected, or for good without one).
+    var millisecondsUntilRetry: Int? {
+        guard fd < 0, !disabled else { return nil }
+        return max(0, Int((nextAttempt.timeIntervalSinceNow * 1000).rounded(.up)))
+    }
 
     /// Sends `batch`; false if no writer took it (store it yourself).
     func send(_ batch: OutputBatch, replyNow: Bool) -> Bool {
@@ -61,9 +83,16 @@ final class WriterClient {
                     return nil
                 }
                 buffer.removeFirst(4 + length)
-                if case .notAllowed(let why) = reply.reply {
+                switch reply.reply {
+                case .requestsWaiting:
+                    if let bell, !bell.isLive { logger.info("the shared writer rings this run's requests") }
+                    bell?.ring()
+                    continue
+                case .notAllowed(let why):
                     logger.warning("the shared writer refused this executor (\(why)); storing output directly")
                     disabled = true
+                default:
+                    break
                 }
                 taken.append(reply)
             }
@@ -111,6 +140,10 @@ final class WriterClient {
         guard Date() >= nextAttempt else { return false }
         nextAttempt = Date().addingTimeInterval(Double(Defaults.outputWriterReconnectMilliseconds) / 1000)
         guard let connected = try? UnixSocket.connect(path: socketPath) else { return false }
+        guard UnixSocket.writeAll(fd: connected, WriterWire.encodeHello(runId: runId, workerId: workerId)) else {
+            close(connected)
+            return false
+        }
         fd = connected
         buffer = []
         return true
@@ -120,6 +153,7 @@ final class WriterClient {
         if fd >= 0 { close(fd) }
         fd = -1
         buffer = []
+        bell?.silence()
     }
 
     private func note(through: Bool) {

@@ -8,11 +8,18 @@ import mdb
 /// cumulative acknowledgement, and any batch it did not store; a line then
 /// costs the executor one wake-up, not two.
 ///
-/// Batch: flags u8 (bit 0: reply now), runId i64, number i64, workerId (u16
-/// length + UTF-8), event count u32, then per event: type (u8 length +
-/// UTF-8), data (u32 length + JSON text).
+/// The first message on a connection is a hello: a batch message with flag
+/// bit 1 set, no events and number 0, naming the run. The writer checks that
+/// the sender is the run's executor and from then on rings it (`requestsWaiting`)
+/// whenever something new waits for the run in the database (input, a cancel,
+/// a diff request), so the executor need not poll for them.
+///
+/// Batch: flags u8 (bit 0: reply now, bit 1: hello), runId i64, number i64,
+/// workerId (u16 length + UTF-8), event count u32, then per event: type (u8
+/// length + UTF-8), data (u32 length + JSON text).
 /// Reply: number i64, code u8, message (the rest, UTF-8). `stored` for
-/// number N means every batch up to N of this connection is stored.
+/// number N means every batch up to N of this connection is stored;
+/// `requestsWaiting` carries number 0.
 enum WriterWire {
     /// What the writer answers for a batch.
     enum Reply: Equatable, Sendable {
@@ -24,6 +31,19 @@ enum WriterWire {
         case failed(String)
         /// This connection may not write for the run (its peer is not the run's executor).
         case notAllowed(String)
+        /// Not an answer to a batch: something new waits for the run (the first one also
+        /// confirms the hello); read the run's requests.
+        case requestsWaiting
+    }
+
+    /// A batch message as the writer reads it.
+    struct Incoming: Equatable {
+        /// The batch (no events and number 0 for a hello).
+        var batch: OutputBatch
+        /// The sender waits for the answer to this batch.
+        var replyNow: Bool
+        /// A connection's first message: register for `requestsWaiting`, store nothing.
+        var hello: Bool
     }
 
     /// A message longer than the writer accepts, or cut short.
@@ -32,8 +52,8 @@ enum WriterWire {
     }
 
     /// The framed message for a batch.
-    static func encode(_ batch: OutputBatch, replyNow: Bool) -> [UInt8] {
-        var out: [UInt8] = [0, 0, 0, 0, replyNow ? 1 : 0]
+    static func encode(_ batch: OutputBatch, replyNow: Bool, hello: Bool = false) -> [UInt8] {
+        var out: [UInt8] = [0, 0, 0, 0, (replyNow ? 1 : 0) | (hello ? 2 : 0)]
         out.reserveCapacity(64 + batch.workerId.utf8.count + batch.events.reduce(0) { $0 + 16 + $1.json.utf8.count })
         put(&out, UInt64(bitPattern: batch.runId), bytes: 8)
         put(&out, UInt64(bitPattern: batch.number), bytes: 8)
@@ -52,8 +72,13 @@ enum WriterWire {
         return out
     }
 
+    /// The hello that opens a connection for `runId`.
+    static func encodeHello(runId: Int64, workerId: String) -> [UInt8] {
+        encode(OutputBatch(runId: runId, workerId: workerId, number: 0, events: []), replyNow: false, hello: true)
+    }
+
     /// Decodes a batch payload (without its length prefix).
-    static func decodeBatch(_ payload: ArraySlice<UInt8>) throws -> (batch: OutputBatch, replyNow: Bool) {
+    static func decodeBatch(_ payload: ArraySlice<UInt8>) throws -> Incoming {
         var reader = Reader(bytes: payload)
         let flags = try reader.integer(1)
         let runId = Int64(bitPattern: try reader.integer(8))
@@ -68,7 +93,8 @@ enum WriterWire {
             events.append(NewEvent(type, json: data))
         }
         guard reader.atEnd else { throw MalformedMessage(description: "a batch message has trailing bytes") }
-        return (OutputBatch(runId: runId, workerId: workerId, number: number, events: events), flags & 1 != 0)
+        return Incoming(batch: OutputBatch(runId: runId, workerId: workerId, number: number, events: events),
+                        replyNow: flags & 1 != 0, hello: flags & 2 != 0)
     }
 
     /// The framed reply to batch `number`.
@@ -80,6 +106,7 @@ enum WriterWire {
         case .refused(let text): (1, text)
         case .failed(let text): (2, text)
         case .notAllowed(let text): (3, text)
+        case .requestsWaiting: (4, "")
         }
         out.append(code)
         out += Array(message.utf8)
@@ -98,6 +125,7 @@ enum WriterWire {
         case 1: return (number, .refused(message))
         case 2: return (number, .failed(message))
         case 3: return (number, .notAllowed(message))
+        case 4: return (number, .requestsWaiting)
         default: throw MalformedMessage(description: "unknown reply code \(code)")
         }
     }

@@ -90,6 +90,78 @@ import Glibc
         #expect(executorLog(h, after).contains("output goes through the shared writer"), "\(h.logs)")
     }
 
+    @Test func inputReachesAnAgentThatPrintsNothingWhenTheWriterRingsItsExecutor() throws {
+        let h = try MexecHarness()
+        try h.start()
+        let rounds = 10
+        let id = try h.create("i=0; while [ $i -lt \(rounds) ]; do i=$((i+1)); read line; echo got $line; done")
+        #expect(try eventually(timeout: 20) { executorLog(h, id).contains("the shared writer rings this run's requests") },
+                "the executor connects and registers before the agent prints anything: \(h.logs)")
+        // Each input waits for the previous echo. Rung, a round trip takes milliseconds; the
+        // executor's own safety-net look comes only every second, so ten of those would take ~5 s.
+        let started = Date()
+        for round in 1...rounds {
+            _ = try h.db.queueInput(runId: id, text: "input\(round)")
+            #expect(try h.waitForOutput(id, containing: "got input\(round)\n", timeout: 20), "\(h.logs)")
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(elapsed < Double(rounds) * Double(Defaults.controlRungPollIntervalMilliseconds) / 1000 * 0.3,
+                "\(rounds) inputs took \(elapsed) s: the writer did not ring the executor")
+        #expect(try h.finished(id).status == .succeeded, "\(h.logs)")
+    }
+
+    @Test func aCancelRingsTheExecutorOfARunThatPrintsNothing() throws {
+        let h = try MexecHarness()
+        try h.start()
+        let id = try h.create("sleep 60")
+        #expect(try eventually(timeout: 20) { executorLog(h, id).contains("the shared writer rings this run's requests") },
+                "\(h.logs)")
+        _ = try h.db.requestCancel(runId: id)
+        #expect(try h.finished(id, timeout: 20).status == .canceled, "\(h.logs)")
+    }
+
+    @Test func aHelloFromAProcessThatIsNotTheRunsExecutorIsRefused() throws {
+        let h = try MexecHarness()
+        try h.start()
+        let id = try h.create("echo ready; sleep 30")
+        #expect(try h.waitForOutput(id, containing: "ready"), "\(h.logs)")
+        let holder = try #require(try h.db.run(id).workerId)
+        let path = try #require(Defaults.outputWriterSocketPath(databasePath: h.tmp.dbPath))
+        let fd = try UnixSocket.connect(path: path)
+        defer { close(fd) }
+        #expect(UnixSocket.writeAll(fd: fd, WriterWire.encodeHello(runId: id, workerId: holder)))
+        let reply = try #require(readReply(fd))
+        guard case .notAllowed(let why) = reply.reply else {
+            Issue.record("expected notAllowed, got \(reply.reply): another process must not learn of the run's requests")
+            return
+        }
+        #expect(why.contains("not run \(id)'s executor"))
+        _ = try h.db.requestCancel(runId: id)
+        #expect(try h.finished(id).status == .canceled)
+    }
+
+    @Test func inputStillArrivesWhileNoWriterRingsAndAfterAnotherDaemonTakesOver() throws {
+        let h = try MexecHarness()
+        let first = try h.start()
+        let id = try h.create("read a; echo got $a; read b; echo got $b; read c; echo got $c")
+        #expect(try eventually(timeout: 20) { executorLog(h, id).contains("the shared writer rings this run's requests") },
+                "\(h.logs)")
+        _ = try h.db.queueInput(runId: id, text: "one")
+        #expect(try h.waitForOutput(id, containing: "got one\n"), "\(h.logs)")
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        // No daemon: the executor polls for its requests itself.
+        _ = try h.db.queueInput(runId: id, text: "two")
+        #expect(try h.waitForOutput(id, containing: "got two\n", timeout: 20), "\(h.logs)")
+        try h.start()
+        #expect(try eventually(timeout: 20) {
+            executorLog(h, id).components(separatedBy: "the shared writer rings this run's requests").count == 3
+        }, "the executor registers with the new daemon's writer: \(h.logs)")
+        _ = try h.db.queueInput(runId: id, text: "three")
+        #expect(try h.waitForOutput(id, containing: "got three\n", timeout: 20), "\(h.logs)")
+        #expect(try h.finished(id).status == .succeeded, "\(h.logs)")
+    }
+
     private func readReply(_ fd: Int32) -> (number: Int64, reply: WriterWire.Reply)? {
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)

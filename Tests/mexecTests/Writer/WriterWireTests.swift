@@ -16,11 +16,20 @@ import mdb
             let decoded = try WriterWire.decodeBatch(message[4...])
             #expect(decoded.batch == batch)
             #expect(decoded.replyNow == replyNow)
+            #expect(!decoded.hello)
         }
     }
 
+    @Test func aHelloNamesTheRunAndCarriesNoOutput() throws {
+        let message = WriterWire.encodeHello(runId: 42, workerId: "host:1:abc")
+        let decoded = try WriterWire.decodeBatch(message[4...])
+        #expect(decoded.hello)
+        #expect(!decoded.replyNow)
+        #expect(decoded.batch == OutputBatch(runId: 42, workerId: "host:1:abc", number: 0, events: []))
+    }
+
     @Test func everyReplyKindSurvivesTheRoundTrip() throws {
-        for reply: WriterWire.Reply in [.stored, .refused("lease lost"), .failed("disk full"), .notAllowed("not yours")] {
+        for reply: WriterWire.Reply in [.stored, .refused("lease lost"), .failed("disk full"), .notAllowed("not yours"), .requestsWaiting] {
             let message = WriterWire.encode(reply: reply, number: 9)
             let decoded = try WriterWire.decodeReply(message[4...])
             #expect(decoded.number == 9)
