@@ -82,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "mbench",
             dependencies: [
-                "mdb",
+                "mdb", "CProcess",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -38,3 +38,24 @@ int m_poll_micros(struct pollfd *fds, unsigned long count, long micros) {
     struct timespec timeout = { micros / 1000000, (micros % 1000000) * 1000 };
     return ppoll(fds, (nfds_t)count, &timeout, NULL);
 }
+
+#include <sys/epoll.h>
+int m_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int m_epoll_add(int epfd, int fd, unsigned long long token) {
+    struct epoll_event event = { .events = EPOLLIN, .data.u64 = token };
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
+}
+
+int m_epoll_remove(int epfd, int fd) {
+    struct epoll_event event = { 0 };
+    return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, &event);
+}
+
+int m_epoll_wait(int epfd, unsigned long long *tokens, int max, int timeout_ms) {
+    struct epoll_event events[256];
+    if (max > 256) max = 256;
+    int n = epoll_wait(epfd, events, max, timeout_ms);
+    for (int i = 0; i < n; i++) tokens[i] = events[i].data.u64;
+    return n;
+}

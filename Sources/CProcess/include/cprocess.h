@@ -15,3 +15,12 @@ int m_pidfd_open(int pid);
 #include <poll.h>
 /// ppoll(2) with a timeout in microseconds (poll(2) only counts milliseconds).
 int m_poll_micros(struct pollfd *fds, unsigned long count, long micros);
+
+/// epoll(7), which Swift's Glibc module does not export: a close-on-exec epoll instance.
+int m_epoll_create(void);
+/// Adds `fd` for readability; `epoll_wait` reports it as `token`.
+int m_epoll_add(int epfd, int fd, unsigned long long token);
+/// Removes `fd` (before it is closed, or when it is no longer waited for).
+int m_epoll_remove(int epfd, int fd);
+/// Waits up to `timeout_ms` (-1: forever) and writes the tokens of up to `max` ready descriptors; returns their count.
+int m_epoll_wait(int epfd, unsigned long long *tokens, int max, int timeout_ms);
