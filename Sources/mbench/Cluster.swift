@@ -47,9 +47,17 @@ final class Cluster: @unchecked Sendable {
         e.executableURL = URL(fileURLWithPath: bin("mexec"))
         e.arguments = ["--db", dbPath, "--concurrency", String(concurrency)]
         e.standardOutput = FileHandle.nullDevice
-        e.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        e.standardError = logFile("mexec")
         try e.run()
         exec = e
+    }
+
+    /// Where a server's log goes: `<name>.log` in the `MBENCH_TRACE` folder, else nowhere.
+    private func logFile(_ name: String) -> FileHandle {
+        guard let trace = ProcessInfo.processInfo.environment["MBENCH_TRACE"],
+              FileManager.default.createFile(atPath: "\(trace)/\(name).log", contents: nil),
+              let file = FileHandle(forWritingAtPath: "\(trace)/\(name).log") else { return FileHandle.nullDevice }
+        return file
     }
 
     /// Starts mweb on port 0 and waits for its `listening on` line.
@@ -59,7 +67,7 @@ final class Cluster: @unchecked Sendable {
         p.arguments = ["--db", dbPath, "--host", "127.0.0.1", "--port", "0"]
         let out = Pipe()
         p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
+        p.standardError = logFile("mweb")
         try p.run()
         let fd = out.fileHandleForReading.fileDescriptor
         var line = Data()

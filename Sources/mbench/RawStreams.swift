@@ -12,9 +12,10 @@ import Glibc
 /// own clients take, the closer the figure is to what a user sees. Each
 /// client speaks just enough RFC 6455: the upgrade, unmasked server frames
 /// (text, close, ping), and a resume with `after=` when closed with 4008.
-final class RawStreams {
-    /// Called with each text frame's payload; returns false once the client has what it needs.
-    typealias FrameHandler = (ArraySlice<UInt8>) -> Bool
+final class RawStreams: @unchecked Sendable {
+    /// Called with each text frame's payload and the wall-clock time (ns) the
+    /// kernel received it; returns false once the client has what it needs.
+    typealias FrameHandler = (ArraySlice<UInt8>, UInt64) -> Bool
 
     private struct Client {
         let runId: Int64
@@ -22,6 +23,8 @@ final class RawStreams {
         var buffer: [UInt8] = []
         var cursor: Int64 = 0
         var done = false
+        /// When the kernel received the newest bytes in `buffer` (SO_TIMESTAMPNS).
+        var receivedAt: UInt64 = 0
     }
 
     private let host = "127.0.0.1"
@@ -52,6 +55,7 @@ final class RawStreams {
     }
 
     /// Connects every client, then reads until each handler returned false.
+    /// It blocks: call it on a thread of its own.
     func run(deadline: Date, onFrame: FrameHandler) throws {
         for index in clients.indices { try connect(index) }
         var scratch = [UInt8](repeating: 0, count: 256 * 1024)
@@ -71,9 +75,10 @@ final class RawStreams {
     private func readAvailable(_ index: Int, scratch: inout [UInt8], onFrame: FrameHandler) throws {
         while !clients[index].done && clients[index].fd >= 0 {
             let fd = clients[index].fd
-            let n = scratch.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let (n, receivedAt) = receive(fd, into: &scratch)
             if n > 0 {
                 clients[index].buffer.append(contentsOf: scratch[0..<n])
+                clients[index].receivedAt = receivedAt
                 try parseFrames(index, onFrame: onFrame)
                 // A short read took what the socket held (the next poll reports more).
                 if n < scratch.count { return }
@@ -111,7 +116,7 @@ final class RawStreams {
             switch opcode {
             case 0x1:
                 if let seq = FrameScan.integer(after: FrameScan.seqKey, in: payload) { clients[index].cursor = Int64(seq) }
-                if !onFrame(payload) {
+                if !onFrame(payload, clients[index].receivedAt) {
                     clients[index].done = true
                     close(clients[index].fd)
                     clients[index].fd = -1
@@ -129,6 +134,33 @@ final class RawStreams {
         }
         buffer.removeFirst(position)
         clients[index].buffer = buffer
+    }
+
+    /// Reads what the socket holds, with the time the kernel received it:
+    /// that is when the frame reached the client, whatever this thread was
+    /// doing then (real clients are phones, not a thread sharing the
+    /// server's cores). For several segments it is the newest one's time,
+    /// so a frame is never counted as earlier than it came.
+    private func receive(_ fd: Int32, into scratch: inout [UInt8]) -> (Int, UInt64) {
+        var control = [UInt64](repeating: 0, count: 8)
+        let n = scratch.withUnsafeMutableBytes { data -> Int in
+            control.withUnsafeMutableBytes { controlBytes -> Int in
+                var vector = iovec(iov_base: data.baseAddress, iov_len: data.count)
+                return withUnsafeMutablePointer(to: &vector) { vectorPointer -> Int in
+                    var header = msghdr()
+                    header.msg_iov = vectorPointer
+                    header.msg_iovlen = 1
+                    header.msg_control = controlBytes.baseAddress
+                    header.msg_controllen = controlBytes.count
+                    return recvmsg(fd, &header, 0)
+                }
+            }
+        }
+        // One control message: cmsghdr (len u64, level i32, type i32), then a timespec.
+        guard n > 0, control[0] >= 32, control[1] == UInt64(UInt32(SOL_SOCKET)) | UInt64(UInt32(SO_TIMESTAMPNS)) << 32 else {
+            return (n, wallNanos())
+        }
+        return (n, control[2] * 1_000_000_000 + control[3])
     }
 
     private func sendPong(_ index: Int, payload: [UInt8]) {
@@ -164,6 +196,7 @@ final class RawStreams {
         }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, socklen_t(MemoryLayout<Int32>.size))
         let client = clients[index]
         let request = "GET /api/v1/runs/\(client.runId)/stream?after=\(client.cursor) HTTP/1.1\r\n"
             + "Host: \(host):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

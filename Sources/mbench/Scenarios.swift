@@ -184,11 +184,25 @@ struct Scenarios {
         // One epoll thread for every client (see RawStreams): the bench's own CPU stays small.
         let streams = try RawStreams(baseURL: cluster.baseURL, token: cluster.token,
                                      runIds: ids.flatMap { Array(repeating: $0, count: clientsPerRun) })
-        try streams.run(deadline: Date().addingTimeInterval(seconds + 120)) { frame in
-            let now = wallNanos()
-            for stamp in frameStamps(frame) { recorder.record(nanos: Int64(now) - Int64(stamp)) }
-            return !FrameScan.type(of: frame, is: FrameScan.runFinished)
+        // MBENCH_TRACE=<dir>: every frame's stamp, kernel receive time and read time, the
+        // database and the servers' logs are kept there (to find where a tail comes from).
+        let trace = ProcessInfo.processInfo.environment["MBENCH_TRACE"].map { FrameTrace(directory: $0) }
+        let deadline = Date().addingTimeInterval(seconds + 120)
+        // A thread of its own: the clients block in epoll_wait.
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            Thread.detachNewThread {
+                done.resume(with: Result {
+                    try streams.run(deadline: deadline) { frame, receivedAt in
+                        for stamp in frameStamps(frame) {
+                            recorder.record(nanos: Int64(receivedAt) - Int64(stamp))
+                            trace?.add(stamp: stamp, receivedAt: receivedAt)
+                        }
+                        return !FrameScan.type(of: frame, is: FrameScan.runFinished)
+                    }
+                })
+            }
         }
+        if let trace { try trace.save(database: cluster.dbPath) }
         reconnects.add(streams.reconnects)
         let expected = UInt64(runs * clientsPerRun * count)
         guard recorder.count == expected else {
@@ -422,4 +436,25 @@ final class LockedCounter: @unchecked Sendable {
     func add(_ n: Int) { lock.lock(); v += n; lock.unlock() }
     func set(_ n: Int) { lock.lock(); v = n; lock.unlock() }
     func max(_ n: Int) { lock.lock(); v = Swift.max(v, n); lock.unlock() }
+}
+
+/// The loaded latency scenario's raw data, kept for analysis (`MBENCH_TRACE`).
+final class FrameTrace: @unchecked Sendable {
+    let directory: String
+    private var rows: [(stamp: UInt64, receivedAt: UInt64, read: UInt64)] = []
+
+    init(directory: String) { self.directory = directory }
+
+    /// One stamped line as a client got it (the clients' thread only).
+    func add(stamp: UInt64, receivedAt: UInt64) { rows.append((stamp, receivedAt, wallNanos())) }
+
+    /// Writes `frames.txt` (stamp, kernel receive time, read time; ns) and copies the database.
+    func save(database: String) throws {
+        try rows.map { "\($0.stamp) \($0.receivedAt) \($0.read)" }.joined(separator: "\n")
+            .write(toFile: directory + "/frames.txt", atomically: true, encoding: .utf8)
+        for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: database + suffix) {
+            try? FileManager.default.removeItem(atPath: directory + "/m.db" + suffix)
+            try FileManager.default.copyItem(atPath: database + suffix, toPath: directory + "/m.db" + suffix)
+        }
+    }
 }

@@ -81,29 +81,39 @@ public enum JSONValue: Sendable, Equatable {
     /// Appends a JSON string literal (quoted and escaped) to `out`.
     public static func writeString(_ s: String, to out: inout String) {
         out += "\""
-        var needsEscape = false
-        for b in s.utf8 where b < 0x20 || b == 0x22 || b == 0x5C { needsEscape = true; break }
-        if !needsEscape {
-            out += s
-        } else {
-            for scalar in s.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                default:
-                    if scalar.value < 0x20 {
-                        let hex = String(scalar.value, radix: 16)
-                        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                    } else {
-                        out.unicodeScalars.append(scalar)
-                    }
-                }
+        // Runs of bytes that need no escape are appended whole; every byte that
+        // needs one is ASCII, so the runs end on character boundaries.
+        let utf8 = s.utf8
+        var runStart = utf8.startIndex
+        var index = runStart
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            guard byte < 0x20 || byte == 0x22 || byte == 0x5C else {
+                utf8.formIndex(after: &index)
+                continue
             }
+            if runStart != index { out += s[runStart..<index] }
+            switch byte {
+            case 0x22: out += "\\\""
+            case 0x5C: out += "\\\\"
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0x09: out += "\\t"
+            default:
+                out += "\\u00"
+                out.unicodeScalars.append(Unicode.Scalar(hexDigit(byte >> 4)))
+                out.unicodeScalars.append(Unicode.Scalar(hexDigit(byte & 0x0F)))
+            }
+            utf8.formIndex(after: &index)
+            runStart = index
         }
+        if runStart != utf8.endIndex { out += s[runStart...] }
         out += "\""
+    }
+
+    /// The lowercase hex digit for `value` (0–15), as an ASCII byte.
+    private static func hexDigit(_ value: UInt8) -> UInt8 {
+        value < 10 ? 0x30 + value : 0x61 + value - 10
     }
 
     /// Parses JSON text; throws on anything that is not valid JSON.

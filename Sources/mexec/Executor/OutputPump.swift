@@ -110,13 +110,16 @@ final class OutputPump: @unchecked Sendable {
         var abandoned = false
         // Whatever happens, everything sent is acknowledged (or stored directly) before the run may end.
         defer { if !unacked.isEmpty && !leaseLost { store([], final: true) } }
+        // The wake pipe, the writer's replies and rings (a refusal must stop us early), then
+        // the streams, one slot each (a closed stream's slot gets fd -1, which poll skips).
+        // Kept across iterations: a line costs no allocation here.
+        var pfds = [pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0), pollfd(fd: -1, events: Int16(POLLIN), revents: 0)]
+        pfds += sources.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
         while !abandoned && sources.contains(where: \.open) {
             // Connected even while the agent prints nothing: the writer rings the run's requests over it.
             writer?.keepConnected()
-            // The wake pipe, the writer's replies and rings (a refusal must stop us early), then the streams.
-            var pfds = [pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0),
-                        pollfd(fd: writer?.descriptor ?? -1, events: Int16(POLLIN), revents: 0)]
-            pfds += sources.filter(\.open).map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+            pfds[1].fd = writer?.descriptor ?? -1
+            for index in sources.indices { pfds[2 + index].fd = sources[index].open ? sources[index].fd : -1 }
             let ready = poll(&pfds, nfds_t(pfds.count), Int32(writer?.millisecondsUntilRetry ?? -1))
             if ready < 0 && errno != EINTR { return }
             if ready <= 0 { continue }
@@ -126,8 +129,7 @@ final class OutputPump: @unchecked Sendable {
             var chunks: [OutputChunk] = []
             var gathered = 0
             for index in sources.indices where sources[index].open {
-                let wasReady = pfds.dropFirst(2).first { $0.fd == sources[index].fd }.map { $0.revents != 0 } ?? false
-                guard wasReady || abandoned else { continue }
+                guard pfds[2 + index].revents != 0 || abandoned else { continue }
                 gathered += drain(&sources[index], buffer: &buffer, into: &chunks,
                                   limit: Defaults.outputBufferMaxBytes - gathered, final: abandoned)
             }
