@@ -54,10 +54,11 @@ final class RunControl {
     /// One pass: read requests if the bell rang (`rung`) or, when the bell is
     /// not `live`, if anything changed; write pending input, escalate a cancel.
     func tick(rung: Bool = false, live: Bool = false) {
+        let idle = writing == nil && queued.isEmpty
         if live {
-            // Rung for every new request; the cheap check only as a safety net.
-            changeSeen = true // for the ticks after the bell goes silent
-            let idle = writing == nil && queued.isEmpty
+            // Rung for every new request: the cheap check only as a safety net,
+            // and a look at the first tick after the bell goes silent.
+            changeSeen = true
             let due = Date().timeIntervalSince(lastRead) * 1000 >= Double(Defaults.controlRungPollIntervalMilliseconds)
             if rung || (inputsStale && idle) || (due && somethingWaits(idle: idle)) {
                 lastRead = Date()
@@ -65,24 +66,21 @@ final class RunControl {
             } else if due {
                 lastRead = Date()
             }
-            writeInput()
-            escalateCancel()
-            return
-        }
-        if (try? watch?.changed()) ?? true { changeSeen = true }
-        // Busy neighbours commit all the time, so "something changed" is nearly
-        // always true under load: read this run's requests at most every
-        // `controlReadIntervalMilliseconds` (input still arrives well within
-        // what a person notices), instead of on every tick.
-        let due = Date().timeIntervalSince(lastRead) * 1000 >= Double(Defaults.controlReadIntervalMilliseconds)
-        let idle = writing == nil && queued.isEmpty
-        if (inputsStale && idle) || (changeSeen && due && somethingWaits(idle: idle)) {
-            changeSeen = false
-            lastRead = Date()
-            readRequests()
-        } else if changeSeen && due {
-            changeSeen = false
-            lastRead = Date()
+        } else {
+            if (try? watch?.changed()) ?? true { changeSeen = true }
+            // Busy neighbours commit all the time, so "something changed" is nearly
+            // always true under load: read this run's requests at most every
+            // `controlReadIntervalMilliseconds` (input still arrives well within
+            // what a person notices), instead of on every tick.
+            let due = Date().timeIntervalSince(lastRead) * 1000 >= Double(Defaults.controlReadIntervalMilliseconds)
+            if (inputsStale && idle) || (changeSeen && due && somethingWaits(idle: idle)) {
+                changeSeen = false
+                lastRead = Date()
+                readRequests()
+            } else if changeSeen && due {
+                changeSeen = false
+                lastRead = Date()
+            }
         }
         writeInput()
         escalateCancel()
