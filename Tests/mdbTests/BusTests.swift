@@ -293,6 +293,40 @@ func output(_ text: String) -> NewEvent { NewEvent(EventType.output, ["stream": 
         #expect(elapsed < 5, "woke after \(elapsed) s")
     }
 
+    @Test func commitsInARowAreEachSeenWithoutPollingInBetween() throws {
+        let (tmp, db) = try freshDatabase()
+        let run = try db.createRun(NewRun(spec: RunSpec(command: "x")))
+        let watch = try ChangeWatch(path: tmp.dbPath)
+        _ = try watch.changed()
+        let commits = 40
+        let seen = DispatchSemaphore(value: 0), finished = DispatchSemaphore(value: 0)
+        let stop = LockedBox(false)
+        let looksBefore = watch.looks
+        // A thread of its own: the global queue's threads may all be blocked by other tests.
+        Thread {
+            while !stop.get() {
+                if (try? watch.waitForChange(timeout: 1)) == true { seen.signal() }
+            }
+            finished.signal()
+        }.start()
+        var slowest = 0.0
+        for _ in 0..<commits {
+            usleep(5_000) // a run printing 200 lines/s
+            _ = try db.append(runId: run.id, [NewEvent(EventType.notice, .object([("text", "x")]))])
+            let committed = Date()
+            #expect(seen.wait(timeout: .now() + 10) == .success)
+            slowest = max(slowest, Date().timeIntervalSince(committed))
+        }
+        stop.set(true)
+        #expect(finished.wait(timeout: .now() + 10) == .success)
+        // Each commit is seen at once (not at the 250 ms fallback), and the watch looks
+        // only while a commit is being written and briefly after it, not every 100 µs
+        // in between (which took ~15 looks per 5 ms).
+        #expect(slowest < 0.1, "a commit was seen after \(slowest) s")
+        let perCommit = Double(watch.looks - looksBefore) / Double(commits)
+        #expect(perCommit < 8, "\(perCommit) looks per commit")
+    }
+
     @Test func waitingTimesOutWhenNothingHappens() throws {
         let (tmp, _) = try freshDatabase()
         let watch = try ChangeWatch(path: tmp.dbPath)

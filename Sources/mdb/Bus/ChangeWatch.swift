@@ -16,6 +16,12 @@ public final class ChangeWatch: @unchecked Sendable {
     private let version: RawStatement
     private var lastVersion: Int64 = -1
     private var inotifyFD: Int32 = -1
+    /// WAL writes were seen that no visible commit accounts for yet: a commit is being written.
+    private var writesPending = false
+    /// Looks taken since the last WAL write was seen, while `writesPending`.
+    private var looksSinceWrite = 0
+    /// How many times the data version was read (what a wait costs; tests count it).
+    private(set) var looks = 0
     private let fileName: String
     private var walName: String { fileName + "-wal" }
     private let queue = DispatchQueue(label: "m.changewatch")
@@ -55,6 +61,7 @@ public final class ChangeWatch: @unchecked Sendable {
     /// True when something was committed since the last call (and on the first call).
     /// Not thread-safe: one owner calls it.
     public func changed() throws -> Bool {
+        looks += 1
         guard let version = try self.version.row({ sqlite3_column_int64($0, 0) }) else {
             throw WatchError.queryFailed(message: "PRAGMA data_version returned no row")
         }
@@ -63,8 +70,13 @@ public final class ChangeWatch: @unchecked Sendable {
     }
 
     /// Blocks until a commit is seen (true) or `timeout` seconds pass (false).
+    ///
+    /// A commit appends frames to the WAL and becomes visible after the last
+    /// one, so a write wakes the watch into looking every 100 µs while frames
+    /// keep coming, then every millisecond (a writer preempted mid-commit),
+    /// and after ~50 ms of neither back to sleeping until the next write.
     public func waitForChange(timeout: Double) throws -> Bool {
-        if try changed() { return true }
+        if try changed() { return settle() }
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, timeout) * 1e9)
         while true {
             let now = DispatchTime.now().uptimeNanoseconds
@@ -76,22 +88,49 @@ public final class ChangeWatch: @unchecked Sendable {
                 if try changed() { return true }
                 continue
             }
-            // Sleep until our database's files are written, but never longer than
-            // the fallback interval (in case a notification is missed).
             var pfd = pollfd(fd: inotifyFD, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&pfd, 1, min(max(remainingMs, 0), Int32(Defaults.changeFallbackPollMilliseconds)))
-            let sawWrite = ready > 0 && drainNotifications()
-            if try changed() { return true }
-            if sawWrite {
-                // The WAL frames are written before the commit becomes visible (and
-                // with synchronous=FULL an fsync sits in between): look again briefly.
-                for step in 0..<60 {
-                    usleep(step < 10 ? 100 : 1000)
-                    if try changed() { return true }
+            if writesPending {
+                // Not woken by each further frame (they come microseconds apart): slept, then counted.
+                if looksSinceWrite < Self.quickLooks { usleep(100) } else { _ = poll(&pfd, 1, min(remainingMs, 1)) }
+                if drainNotifications() {
+                    looksSinceWrite = 0
+                } else {
+                    looksSinceWrite += 1
+                    if looksSinceWrite >= Self.lastLook { writesPending = false }
+                }
+            } else {
+                // Sleep until our database's files are written, but never longer than
+                // the fallback interval (in case a notification is missed).
+                let ready = poll(&pfd, 1, min(max(remainingMs, 0), Int32(Defaults.changeFallbackPollMilliseconds)))
+                if ready > 0 && drainNotifications() {
+                    writesPending = true
+                    looksSinceWrite = 0
                 }
             }
+            if try changed() { return settle() }
         }
-        return try changed()
+        return try changed() ? settle() : false
+    }
+
+    /// Looks 100 µs apart after a WAL write, before looking every millisecond.
+    private static let quickLooks = 10
+    /// Looks after a WAL write before sleeping until the next one (10 quick, then ~50 ms).
+    private static let lastLook = 60
+    /// Millisecond looks after a commit was seen (see `settle`).
+    private static let looksAfterCommit = 3
+
+    /// A commit was seen. The notifications still queued are for that
+    /// commit's own frames and would wake the next wait for nothing, so they
+    /// are taken now. A commit that began since may be written in full but
+    /// not visible yet, so a few millisecond looks follow (a write ends each
+    /// at once).
+    private func settle() -> Bool {
+        if inotifyFD >= 0 {
+            _ = drainNotifications()
+            writesPending = true
+            looksSinceWrite = Self.lastLook - Self.looksAfterCommit
+        }
+        return true
     }
 
     /// Waits for a commit without blocking the caller's thread.

@@ -186,6 +186,9 @@ private final class WriterLoop {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n > 0 {
                 client.buffer.append(contentsOf: chunk[0..<n])
+                // A short read took all the socket held: asking again would only say EAGAIN
+                // (what comes meanwhile wakes the next poll).
+                if n < chunk.count { break }
                 continue
             }
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
