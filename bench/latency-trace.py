@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Where the loaded latency goes, from a traced run:
 
-    MBENCH_TRACE=/tmp/trace .build/release/mbench --only latency
+    .build/release/mbench --only latency --trace /tmp/trace
     python3 bench/latency-trace.py /tmp/trace
 
 Splits each line's latency into agent stamp -> commit (the event's `ts`, taken

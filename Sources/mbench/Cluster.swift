@@ -20,7 +20,11 @@ final class Cluster: @unchecked Sendable {
         var description: String
     }
 
-    init() throws {
+    /// Where the servers' logs go (`--trace`); nowhere without one.
+    let logDirectory: String?
+
+    init(logDirectory: String? = nil) throws {
+        self.logDirectory = logDirectory
         binDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("mbench-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -52,9 +56,9 @@ final class Cluster: @unchecked Sendable {
         exec = e
     }
 
-    /// Where a server's log goes: `<name>.log` in the `MBENCH_TRACE` folder, else nowhere.
+    /// Where a server's log goes: `<name>.log` in the log folder, else nowhere.
     private func logFile(_ name: String) -> FileHandle {
-        guard let trace = ProcessInfo.processInfo.environment["MBENCH_TRACE"],
+        guard let trace = logDirectory,
               FileManager.default.createFile(atPath: "\(trace)/\(name).log", contents: nil),
               let file = FileHandle(forWritingAtPath: "\(trace)/\(name).log") else { return FileHandle.nullDevice }
         return file

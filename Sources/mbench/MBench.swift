@@ -33,13 +33,19 @@ struct RunBench: AsyncParsableCommand {
     @Option(help: "WebSocket clients per run in the loaded latency scenario.")
     var clientsPerRun: Int = 4
 
+    @Option(help: ArgumentHelp("Keep the loaded latency scenario's raw data in this folder: every frame's stamps (frames.txt), the database and both servers' logs (for bench/latency-trace.py).", valueName: "dir"))
+    var trace: String?
+
     func run() async throws {
         let wanted = only.map { Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) }
             ?? Set(RunBench.allScenarios)
         if let unknown = wanted.subtracting(RunBench.allScenarios).first {
             throw ValidationError("unknown scenario '\(unknown)'; choose from \(RunBench.allScenarios.joined(separator: ", "))")
         }
-        let scenarios = Scenarios(quick: quick)
+        if let trace {
+            try FileManager.default.createDirectory(atPath: trace, withIntermediateDirectories: true)
+        }
+        let scenarios = Scenarios(quick: quick, traceDirectory: trace)
         var rows: [BenchRow] = []
         func step(_ name: String, _ body: () async throws -> [BenchRow]) async {
             guard wanted.contains(name) else { return }

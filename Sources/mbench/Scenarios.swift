@@ -121,6 +121,8 @@ enum FrameScan {
 /// The scenarios of issue 5, each against a fresh cluster.
 struct Scenarios {
     let quick: Bool
+    /// Where the loaded latency scenario keeps its raw data (`--trace`), if anywhere.
+    var traceDirectory: String? = nil
     var mbenchPath: String { URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path }
 
     /// Waits until every run in `ids` has finished (polling the database read-only).
@@ -172,7 +174,9 @@ struct Scenarios {
     func latency(runs: Int, clientsPerRun: Int, seconds: Double, label: String) async throws -> [BenchRow] {
         let rate = 200.0
         let count = Int(rate * seconds)
-        let cluster = try Cluster()
+        // --trace <dir>, loaded scenario only: the servers' logs go there too.
+        let traced = runs > 1 ? traceDirectory : nil
+        let cluster = try Cluster(logDirectory: traced)
         defer { cluster.stop() }
         try cluster.start(concurrency: runs)
         let api = Api(baseURL: cluster.baseURL, token: cluster.token)
@@ -184,9 +188,9 @@ struct Scenarios {
         // One epoll thread for every client (see RawStreams): the bench's own CPU stays small.
         let streams = try RawStreams(baseURL: cluster.baseURL, token: cluster.token,
                                      runIds: ids.flatMap { Array(repeating: $0, count: clientsPerRun) })
-        // MBENCH_TRACE=<dir>: every frame's stamp, kernel receive time and read time, the
-        // database and the servers' logs are kept there (to find where a tail comes from).
-        let trace = ProcessInfo.processInfo.environment["MBENCH_TRACE"].map { FrameTrace(directory: $0) }
+        // Every frame's stamp, kernel receive time and read time, and the database, are kept
+        // there (to find where a tail comes from).
+        let trace = traced.map { FrameTrace(directory: $0) }
         let deadline = Date().addingTimeInterval(seconds + 120)
         // A thread of its own: the clients block in epoll_wait.
         try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
@@ -438,7 +442,7 @@ final class LockedCounter: @unchecked Sendable {
     func max(_ n: Int) { lock.lock(); v = Swift.max(v, n); lock.unlock() }
 }
 
-/// The loaded latency scenario's raw data, kept for analysis (`MBENCH_TRACE`).
+/// The loaded latency scenario's raw data, kept for analysis (`--trace`).
 final class FrameTrace: @unchecked Sendable {
     let directory: String
     private var rows: [(stamp: UInt64, receivedAt: UInt64, read: UInt64)] = []
