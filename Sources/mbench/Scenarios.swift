@@ -192,11 +192,17 @@ struct Scenarios {
         // there (to find where a tail comes from).
         let trace = traced.map { FrameTrace(directory: $0) }
         let deadline = Date().addingTimeInterval(seconds + 120)
+        // Frames that came in one read with a later one of the same connection carry that
+        // one's (later) kernel stamp: counted, as a sign that the bench's reader fell behind.
+        let frames = LockedCounter(), sharedStamp = LockedCounter(), lastReceived = LockedCounter()
         // A thread of its own: the clients block in epoll_wait.
         try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
             Thread.detachNewThread {
                 done.resume(with: Result {
                     try streams.run(deadline: deadline) { frame, receivedAt in
+                        frames.add(1)
+                        if Int(bitPattern: UInt(receivedAt)) == lastReceived.value { sharedStamp.add(1) }
+                        lastReceived.set(Int(bitPattern: UInt(receivedAt)))
                         for stamp in frameStamps(frame) {
                             recorder.record(nanos: Int64(receivedAt) - Int64(stamp))
                             trace?.add(stamp: stamp, receivedAt: receivedAt)
@@ -215,7 +221,10 @@ struct Scenarios {
         let pipe = try pipeBaseline(runs: runs, rate: rate, count: count)
         let closes = BenchRow(scenario: "latency", metric: "\(label) slow-client closes (resumed)", m: Double(reconnects.value),
                               baseline: nil, baselineName: nil, unit: "")
-        return [closes] + [
+        let shared = BenchRow(scenario: "latency", metric: "\(label) frames read with a later one (stamped late)",
+                              m: 100 * Double(sharedStamp.value) / Double(max(1, frames.value)),
+                              baseline: nil, baselineName: nil, unit: "%")
+        return [closes, shared] + [
             ("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("max", 100.0),
         ].map { name, p in
             BenchRow(scenario: "latency", metric: "\(label) \(name)", m: p == 100 ? recorder.maxMs : recorder.ms(p),
