@@ -321,7 +321,7 @@ func output(_ text: String) -> NewEvent { NewEvent(EventType.output, ["stream": 
         #expect(finished.wait(timeout: .now() + 10) == .success)
         // Each commit is seen at once (not at the 250 ms fallback), and the watch looks
         // only while a commit is being written and briefly after it, not every 100 µs
-        // in between (which took ~15 looks per 5 ms).
+        // in between (which took 12.5 looks per commit).
         #expect(slowest < 0.1, "a commit was seen after \(slowest) s")
         let perCommit = Double(watch.looks - looksBefore) / Double(commits)
         #expect(perCommit < 8, "\(perCommit) looks per commit")
