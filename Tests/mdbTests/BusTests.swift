@@ -10,6 +10,16 @@ func freshDatabase() throws -> (TempDir, MDatabase) {
     return (tmp, try MDatabase(path: tmp.dbPath, create: true))
 }
 
+/// A fresh database with two runs, both claimed (running) by worker "w".
+func twoClaimedRuns() throws -> (TempDir, MDatabase, Run, Run) {
+    let (tmp, db) = try freshDatabase()
+    let run = try db.createRun(NewRun(spec: RunSpec(command: "a")))
+    let other = try db.createRun(NewRun(spec: RunSpec(command: "b")))
+    _ = try db.claimNextRun(workerId: "w")
+    _ = try db.claimNextRun(workerId: "w")
+    return (tmp, db, run, other)
+}
+
 func output(_ text: String) -> NewEvent { NewEvent(EventType.output, ["stream": "stdout", "text": .string(text)]) }
 
 @Suite struct RunLifecycleTests {

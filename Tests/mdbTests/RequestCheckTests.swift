@@ -5,12 +5,8 @@ import Testing
 
 @Suite struct RequestCheckTests {
     @Test func itSeesEachKindOfRequestForItsRunOnlyAndAgreesWithTheFullRead() throws {
-        let (tmp, db) = try freshDatabase()
+        let (tmp, db, run, other) = try twoClaimedRuns()
         defer { withExtendedLifetime(tmp) {} }
-        let run = try db.createRun(NewRun(spec: RunSpec(command: "a")))
-        let other = try db.createRun(NewRun(spec: RunSpec(command: "b")))
-        _ = try db.claimNextRun(workerId: "w")
-        _ = try db.claimNextRun(workerId: "w")
         let check = try RequestCheck(path: db.path, runId: run.id)
         let nothing = RequestCheck.Pending(cancel: false, input: false, diffRequest: false)
         #expect(try check.pending() == nothing)

@@ -5,12 +5,8 @@ import Testing
 
 @Suite struct RequestWatchTests {
     @Test func itNamesWhatWaitsForEachRunAndChangesWhenSomethingNewComes() throws {
-        let (tmp, db) = try freshDatabase()
+        let (tmp, db, run, other) = try twoClaimedRuns()
         defer { withExtendedLifetime(tmp) {} }
-        let run = try db.createRun(NewRun(spec: RunSpec(command: "a")))
-        let other = try db.createRun(NewRun(spec: RunSpec(command: "b")))
-        _ = try db.claimNextRun(workerId: "w")
-        _ = try db.claimNextRun(workerId: "w")
         let watch = try RequestWatch(path: db.path)
         #expect(try watch.waiting().isEmpty)
 
