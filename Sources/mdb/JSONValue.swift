@@ -112,7 +112,7 @@ public enum JSONValue: Sendable, Equatable {
     }
 
     /// The lowercase hex digit for `value` (0–15), as an ASCII byte.
-    private static func hexDigit(_ value: UInt8) -> UInt8 {
+    static func hexDigit(_ value: UInt8) -> UInt8 {
         value < 10 ? 0x30 + value : 0x61 + value - 10
     }
 

@@ -15,4 +15,16 @@ import Testing
             #expect(parsed["text"]?.stringValue == sample, "\(sample.debugDescription) must survive")
         }
     }
+
+    @Test func bytesAreEscapedToTheSameTextAsAString() {
+        let samples = ["", "plain", "line\n", "a \"quote\" and a \\ backslash", "\t\r\u{1B}[0m\u{00}\u{7F}\u{1F}",
+                       "é 日本語 🎉", String(repeating: "ab\n", count: 1000), "mixed é\u{01}日\\\"🎉\n"]
+        for sample in samples {
+            var bytes: [UInt8] = []
+            JSONValue.appendString(sample, to: &bytes)
+            var text = ""
+            JSONValue.writeString(sample, to: &text)
+            #expect(String(decoding: bytes, as: UTF8.self) == text, "\(sample.debugDescription)")
+        }
+    }
 }

@@ -12,21 +12,69 @@ enum OutputEncoding {
         return .object([("stream", .string(stream)), ("b64", .string(Data(bytes).base64EncodedString()))])
     }
 
-    /// `data(stream:bytes:)` as JSON text, written directly (the output hot
-    /// path: no intermediate `JSONValue` per chunk). Same text as `data(…).text`.
+    /// `data(stream:bytes:)` as JSON text. Same text as `data(…).text`.
     static func json(stream: String, bytes: [UInt8]) -> String {
-        var out = "{\"stream\":"
-        out.reserveCapacity(bytes.count + 40)
-        JSONValue.writeString(stream, to: &out)
-        if !bytes.contains(0), let text = String(validating: bytes, as: UTF8.self) {
-            out += ",\"text\":"
-            JSONValue.writeString(text, to: &out)
+        var out: [UInt8] = []
+        bytes.withUnsafeBufferPointer { appendJSON(stream: stream, bytes: $0, to: &out) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `data(stream:bytes:)` as JSON text to `out`, written straight
+    /// from the bytes (the output hot path: no `String`, no `JSONValue`).
+    static func appendJSON(stream: String, bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        out.reserveCapacity(out.count + bytes.count + 48)
+        out.append(contentsOf: #"{"stream":"#.utf8)
+        JSONValue.appendString(stream, to: &out)
+        if isText(bytes) {
+            out.append(contentsOf: #","text":"#.utf8)
+            JSONValue.appendString(utf8: bytes, to: &out)
         } else {
-            out += ",\"b64\":"
-            JSONValue.writeString(Data(bytes).base64EncodedString(), to: &out)
+            out.append(contentsOf: #","b64":"#.utf8)
+            JSONValue.appendString(Data(bytes).base64EncodedString(), to: &out)
         }
-        out += "}"
-        return out
+        out.append(0x7D) // }
+    }
+
+    /// Whether `bytes` are valid UTF-8 without NUL: stored as `text`, else as `b64`.
+    /// (What `String(validating:)` accepts, without building the string.)
+    static func isText(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let count = bytes.count
+        guard let base = bytes.baseAddress else { return true }
+        var index = 0
+        while index < count {
+            // Eight ASCII bytes at a time: no high bit and no zero byte among them.
+            if index + 8 <= count {
+                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                let high: UInt64 = 0x8080_8080_8080_8080
+                if word & high == 0 && (word &- 0x0101_0101_0101_0101) & ~word & high == 0 {
+                    index += 8
+                    continue
+                }
+            }
+            let lead = base[index]
+            if lead < 0x80 {
+                if lead == 0 { return false }
+                index += 1
+                continue
+            }
+            // The second byte's range excludes overlong forms, surrogates and
+            // anything above U+10FFFF; later bytes are plain continuations.
+            let length: Int, second: ClosedRange<UInt8>
+            switch lead {
+            case 0xC2...0xDF: (length, second) = (2, 0x80...0xBF)
+            case 0xE0: (length, second) = (3, 0xA0...0xBF)
+            case 0xE1...0xEC, 0xEE...0xEF: (length, second) = (3, 0x80...0xBF)
+            case 0xED: (length, second) = (3, 0x80...0x9F)
+            case 0xF0: (length, second) = (4, 0x90...0xBF)
+            case 0xF1...0xF3: (length, second) = (4, 0x80...0xBF)
+            case 0xF4: (length, second) = (4, 0x80...0x8F)
+            default: return false
+            }
+            guard index + length <= count, second.contains(base[index + 1]) else { return false }
+            for offset in 2..<max(2, length) where base[index + offset] & 0xC0 != 0x80 { return false }
+            index += length
+        }
+        return true
     }
 
     /// How many bytes at the end of `bytes` start a UTF-8 character that is not

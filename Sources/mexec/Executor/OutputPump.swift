@@ -40,8 +40,8 @@ final class OutputPump: @unchecked Sendable {
     private let writer: WriterClient?
     /// The number of the last batch sent (continuing what the run already stored).
     private var batchNumber: Int64
-    /// Batches sent to the writer and not acknowledged yet, oldest first.
-    private var unacked: [OutputBatch] = []
+    /// Batch messages sent to the writer and not acknowledged yet, oldest first.
+    private var unacked: [(number: Int64, message: [UInt8])] = []
 
     /// `bell` is rung when the writer says something new waits for the run.
     init(db: MDatabase, runId: Int64, holder: String, outputs: [(fd: Int32, stream: String)], capBytes: Int64,
@@ -109,7 +109,7 @@ final class OutputPump: @unchecked Sendable {
         var stored: Int64 = 0
         var abandoned = false
         // Whatever happens, everything sent is acknowledged (or stored directly) before the run may end.
-        defer { if !unacked.isEmpty && !leaseLost { store([], final: true) } }
+        defer { if !unacked.isEmpty && !leaseLost { store(nextMessage(final: true)) } }
         // The wake pipe, the writer's replies and rings (a refusal must stop us early), then
         // the streams, one slot each (a closed stream's slot gets fd -1, which poll skips).
         // Kept across iterations: a line costs no allocation here.
@@ -135,7 +135,9 @@ final class OutputPump: @unchecked Sendable {
             }
             // After a lost lease or past the cap, keep draining so the agent never blocks on a full pipe.
             if chunks.isEmpty || leaseLost || capped { continue }
-            store(events(from: chunks, capped: &capped, stored: &stored), final: !sources.contains(where: \.open))
+            var message = nextMessage(final: !sources.contains(where: \.open))
+            append(chunks, to: &message, capped: &capped, stored: &stored)
+            store(message)
         }
     }
 
@@ -178,22 +180,22 @@ final class OutputPump: @unchecked Sendable {
         return taken
     }
 
-    /// The events for a round of chunks: adjacent chunks of a stream merged up
-    /// to the event size limit, and the cap's notice once it is reached.
-    private func events(from chunks: [OutputChunk], capped: inout Bool, stored: inout Int64) -> [NewEvent] {
+    /// Adds a round of chunks to `message` as events: adjacent chunks of a
+    /// stream merged up to the event size limit, and the cap's notice once it
+    /// is reached.
+    private func append(_ chunks: [OutputChunk], to message: inout BatchMessage, capped: inout Bool, stored: inout Int64) {
         let maxEvent = Defaults.outputEventMaxBytes
-        var events: [NewEvent] = []
         var pending: OutputChunk?
         func flush() {
             if let chunk = pending {
-                events.append(NewEvent(EventType.output, json: OutputEncoding.json(stream: chunk.stream, bytes: chunk.bytes)))
+                chunk.bytes.withUnsafeBufferPointer { message.appendOutput(stream: chunk.stream, bytes: $0) }
                 pending = nil
             }
         }
         for chunk in chunks {
             if stored + Int64(chunk.bytes.count) > capBytes {
                 flush()
-                events.append(NewEvent(EventType.notice, .object([
+                message.append(NewEvent(EventType.notice, .object([
                     ("level", "warning"),
                     ("text", .string("output cap of \(capBytes) bytes reached: further output of this run is discarded (the run keeps going)")),
                 ])))
@@ -210,24 +212,29 @@ final class OutputPump: @unchecked Sendable {
             }
         }
         flush()
-        return events
+    }
+
+    /// The next batch, empty. It asks the writer to answer at once every
+    /// `outputWriterAckEveryBatches` batches, and when it is `final` (the
+    /// streams ended) so that the run's end is recorded after all of its output.
+    private func nextMessage(final: Bool) -> BatchMessage {
+        batchNumber += 1
+        let replyNow = final || unacked.count + 1 >= Defaults.outputWriterAckEveryBatches
+        return BatchMessage(runId: runId, workerId: holder, number: batchNumber, replyNow: replyNow)
     }
 
     /// Stores one batch: sent to the host's shared writer without waiting
     /// (kept until acknowledged), or stored directly when no writer takes it.
-    /// `final` (the streams ended) asks the writer to acknowledge everything
-    /// now, so that the run's end is recorded after all of its output.
-    private func store(_ events: [NewEvent], final: Bool) {
-        batchNumber += 1
-        let batch = OutputBatch(runId: runId, workerId: holder, number: batchNumber, events: events)
-        let replyNow = final || unacked.count + 1 >= Defaults.outputWriterAckEveryBatches
-        if let writer, writer.send(batch, replyNow: replyNow) {
-            unacked.append(batch)
-            if replyNow { awaitAcknowledgement(of: batch.number) }
+    private func store(_ message: BatchMessage) {
+        var message = message
+        let framed = message.framed()
+        if let writer, writer.send(framed) {
+            unacked.append((message.number, framed))
+            if message.replyNow { awaitAcknowledgement(of: message.number) }
             return
         }
         resync()
-        storeDirectly(batch)
+        storeDirectly(framed)
     }
 
     /// Handles the replies that came without being waited for (a refusal, a failure).
@@ -274,7 +281,16 @@ final class OutputPump: @unchecked Sendable {
         guard !unacked.isEmpty else { return }
         let pending = unacked
         unacked = []
-        for batch in pending where !leaseLost { storeDirectly(batch) }
+        for sent in pending where !leaseLost { storeDirectly(sent.message) }
+    }
+
+    /// Stores one framed batch message directly (decoded: this is the rare path).
+    private func storeDirectly(_ message: [UInt8]) {
+        do {
+            storeDirectly(try WriterWire.decodeBatch(message[4...]).batch)
+        } catch {
+            logger.error("run \(runId): cannot read back an output batch to store it (\(error))")
+        }
     }
 
     /// Stores one batch directly. A lost lease stops storing for good;

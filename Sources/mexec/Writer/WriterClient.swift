@@ -54,13 +54,13 @@ final class WriterClient {
         return max(0, Int((nextAttempt.timeIntervalSinceNow * 1000).rounded(.up)))
     }
 
-    /// Sends `batch`; false if no writer took it (store it yourself).
-    func send(_ batch: OutputBatch, replyNow: Bool) -> Bool {
+    /// Sends a framed batch message (`BatchMessage`); false if no writer took it (store it yourself).
+    func send(_ message: [UInt8]) -> Bool {
         guard !disabled, connect() else {
             note(through: false)
             return false
         }
-        guard UnixSocket.writeAll(fd: fd, WriterWire.encode(batch, replyNow: replyNow)) else {
+        guard UnixSocket.writeAll(fd: fd, message) else {
             lost()
             return false
         }

@@ -53,23 +53,10 @@ enum WriterWire {
 
     /// The framed message for a batch.
     static func encode(_ batch: OutputBatch, replyNow: Bool, hello: Bool = false) -> [UInt8] {
-        var out: [UInt8] = [0, 0, 0, 0, (replyNow ? 1 : 0) | (hello ? 2 : 0)]
-        out.reserveCapacity(64 + batch.workerId.utf8.count + batch.events.reduce(0) { $0 + 16 + $1.json.utf8.count })
-        put(&out, UInt64(bitPattern: batch.runId), bytes: 8)
-        put(&out, UInt64(bitPattern: batch.number), bytes: 8)
-        let worker = batch.workerId.utf8.prefix(Int(UInt16.max))
-        put(&out, UInt64(worker.count), bytes: 2)
-        out.append(contentsOf: worker)
-        put(&out, UInt64(batch.events.count), bytes: 4)
-        for event in batch.events {
-            let type = event.type.utf8.prefix(255)
-            out.append(UInt8(type.count))
-            out.append(contentsOf: type)
-            put(&out, UInt64(event.json.utf8.count), bytes: 4)
-            out.append(contentsOf: event.json.utf8)
-        }
-        setLength(&out)
-        return out
+        var message = BatchMessage(runId: batch.runId, workerId: batch.workerId, number: batch.number,
+                                   replyNow: replyNow, hello: hello)
+        for event in batch.events { message.append(event) }
+        return message.framed()
     }
 
     /// The hello that opens a connection for `runId`.
@@ -100,7 +87,7 @@ enum WriterWire {
     /// The framed reply to batch `number`.
     static func encode(reply: Reply, number: Int64) -> [UInt8] {
         var out: [UInt8] = [0, 0, 0, 0]
-        put(&out, UInt64(bitPattern: number), bytes: 8)
+        put(&out, UInt64(bitPattern: number), size: 8)
         let (code, message): (UInt8, String) = switch reply {
         case .stored: (0, "")
         case .refused(let text): (1, text)
@@ -110,7 +97,7 @@ enum WriterWire {
         }
         out.append(code)
         out += Array(message.utf8)
-        setLength(&out)
+        set(&out, at: 0, UInt64(out.count - 4), size: 4)
         return out
     }
 
@@ -137,13 +124,14 @@ enum WriterWire {
         return (0..<4).reduce(0) { $0 | Int(buffer[start + $1]) << (8 * $1) }
     }
 
-    private static func put(_ out: inout [UInt8], _ value: UInt64, bytes: Int) {
-        for index in 0..<bytes { out.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(index)))) }
+    /// Appends `value` as `size` little-endian bytes.
+    static func put(_ out: inout [UInt8], _ value: UInt64, size: Int) {
+        for index in 0..<size { out.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(index)))) }
     }
 
-    private static func setLength(_ out: inout [UInt8]) {
-        let length = UInt32(out.count - 4)
-        for index in 0..<4 { out[index] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(index))) }
+    /// Writes `value` as `size` little-endian bytes at `offset` (a length or count filled in last).
+    static func set(_ out: inout [UInt8], at offset: Int, _ value: UInt64, size: Int) {
+        for index in 0..<size { out[offset + index] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(index))) }
     }
 
     private struct Reader {

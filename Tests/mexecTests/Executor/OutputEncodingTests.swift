@@ -34,4 +34,26 @@ import mdb
             }
         }
     }
+
+    @Test func textIsWhatStringValidationAcceptsWithoutNUL() {
+        // Edge cases of UTF-8: overlong forms, surrogates, the last code point, cut sequences.
+        var samples: [[UInt8]] = [
+            [], Array("ascii only, long enough to take the eight-byte path\n".utf8), Array("héllo € 😀 日本".utf8),
+            [0xC0, 0x80], [0xC1, 0xBF], [0xC2, 0x80], [0xE0, 0x80, 0x80], [0xE0, 0xA0, 0x80], [0xED, 0x9F, 0xBF],
+            [0xED, 0xA0, 0x80], [0xEF, 0xBF, 0xBF], [0xF0, 0x8F, 0xBF, 0xBF], [0xF0, 0x90, 0x80, 0x80],
+            [0xF4, 0x8F, 0xBF, 0xBF], [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xFF], [0x80],
+            [0x41, 0xE2, 0x82], [0xE2, 0x41, 0xAC], Array("12345678\u{0}1234567".utf8), [0x61, 0x00],
+        ]
+        // And random mixes of ASCII, lead and continuation bytes, long enough to cross the eight-byte steps.
+        var generator = SystemRandomNumberGenerator()
+        let pieces: [[UInt8]] = [[0x41], [0x0A], [0x00], [0x80], [0xBF], [0xC3, 0xA9], [0xE2, 0x82, 0xAC], [0xF0, 0x9F, 0x98, 0x80],
+                                 [0xED, 0xA0], [0xF4, 0x90], [0xE0], Array("plain text".utf8)]
+        for _ in 0..<5_000 {
+            samples.append((0..<Int.random(in: 0...12, using: &generator)).flatMap { _ in pieces.randomElement(using: &generator)! })
+        }
+        for bytes in samples {
+            let expected = !bytes.contains(0) && String(validating: bytes, as: UTF8.self) != nil
+            #expect(bytes.withUnsafeBufferPointer(OutputEncoding.isText) == expected, "\(bytes)")
+        }
+    }
 }

@@ -44,4 +44,19 @@ import mdb
         #expect(throws: WriterWire.MalformedMessage.self) { try WriterWire.decodeReply([1, 2, 3][...]) }
         #expect(WriterWire.announcedLength([1, 0, 0][...]) == nil, "three bytes are not a length yet")
     }
+
+    @Test func outputWrittenStraightIntoAMessageReadsBackAsItsEvent() throws {
+        let chunks: [(String, [UInt8])] = [("stdout", Array("héllo \"x\"\n".utf8)), ("stderr", [0x00, 0xFF]), ("stdout", [])]
+        var message = BatchMessage(runId: 42, workerId: "host:1:abc", number: 7, replyNow: true)
+        #expect(message.isEmpty)
+        for (stream, bytes) in chunks { bytes.withUnsafeBufferPointer { message.appendOutput(stream: stream, bytes: $0) } }
+        message.append(NewEvent(EventType.notice, ["level": "warning", "text": "cap"]))
+        let framed = message.framed()
+        #expect(WriterWire.announcedLength(framed[...]) == framed.count - 4)
+        let decoded = try WriterWire.decodeBatch(framed[4...])
+        #expect(decoded.replyNow)
+        #expect(decoded.batch == OutputBatch(runId: 42, workerId: "host:1:abc", number: 7, events:
+            chunks.map { NewEvent(EventType.output, OutputEncoding.data(stream: $0.0, bytes: $0.1)) }
+            + [NewEvent(EventType.notice, ["level": "warning", "text": "cap"])]))
+    }
 }
