@@ -65,6 +65,15 @@ extension Defaults {
     /// How many batches an executor sends to the shared writer before it waits
     /// for an acknowledgement (it keeps the unacknowledged ones to resend).
     public static let outputWriterAckEveryBatches: Int = 64
+    /// The capacity an executor asks for its "consumed" pipes when it delegates
+    /// its agent's pipes to the shared writer: the writer moves every stored
+    /// round there (a pipe buffer each) and rings the executor to drain it only
+    /// when it is full. Not more: past 64 MiB of pipes per user (non-root),
+    /// Linux gives every new pipe of that user a single page.
+    public static let consumedPipeBytes: Int32 = 128 * 1024
+    /// How long an executor taking its delegated pipes back waits for the
+    /// writer to let go of them (a writer that stopped answering mid-commit).
+    public static let delegationReleaseSeconds: Int = 30
     /// Largest batch frame the writer accepts (a batch is at most `outputBufferMaxBytes` of output).
     public static let outputWriterMaxFrameBytes: Int = 16 * 1024 * 1024
     /// Default PTY size for `pty: true` runs.

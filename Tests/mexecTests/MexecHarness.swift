@@ -88,6 +88,11 @@ final class MexecHarness: @unchecked Sendable {
         try eventually(timeout: timeout, interval: 0.02) { try text(runId, stream: stream).contains(needle) }
     }
 
+    /// A run's executor log so far.
+    func executorLog(_ runId: Int64) -> String {
+        (try? String(contentsOfFile: tmp.file("runs/\(runId).executor.log"), encoding: .utf8)) ?? ""
+    }
+
     /// The daemon's log so far (for failure messages).
     var logs: String {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: tmp.path)) ?? []

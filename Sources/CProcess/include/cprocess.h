@@ -24,3 +24,21 @@ int m_epoll_add(int epfd, int fd, unsigned long long token);
 int m_epoll_remove(int epfd, int fd);
 /// Waits up to `timeout_ms` (-1: forever) and writes the tokens of up to `max` ready descriptors; returns their count.
 int m_epoll_wait(int epfd, unsigned long long *tokens, int max, int timeout_ms);
+/// Like `m_epoll_add`, edge-triggered: reported once per new write (and at hang-up), not while data waits.
+int m_epoll_add_edge(int epfd, int fd, unsigned long long token);
+/// Adds `fd` for writability, edge-triggered: reported when room is made in it (a drained pipe).
+int m_epoll_add_writable_edge(int epfd, int fd, unsigned long long token);
+
+/// tee(2), non-blocking: copies up to `len` bytes from the head of pipe `in` into pipe `out` without consuming them.
+long m_tee(int in, int out, unsigned long len);
+/// splice(2) between two pipes, non-blocking: moves up to `len` bytes (no copy).
+long m_splice_pipes(int in, int out, unsigned long len);
+/// fcntl(F_SETPIPE_SZ): asks for a pipe capacity of `bytes`; returns the capacity or -1.
+int m_set_pipe_size(int fd, int bytes);
+/// ioctl(FIONREAD): how many bytes wait in a pipe or socket; -1 on error.
+int m_bytes_waiting(int fd);
+/// sendmsg(2) of `len` bytes with `count` descriptors attached (SCM_RIGHTS), MSG_NOSIGNAL; bytes sent or -1.
+long m_send_with_fds(int socket, const void *bytes, unsigned long len, const int *fds, int count);
+/// recvmsg(2) of up to `len` bytes, taking up to `max` attached descriptors (close-on-exec) into `fds` and
+/// their number into `count` (descriptors beyond `max` are closed); bytes read, 0 at end, -1 on error.
+long m_recv_with_fds(int socket, void *bytes, unsigned long len, int *fds, int max, int *count);

@@ -110,6 +110,35 @@ extension MDatabase {
     }
 }
 
+extension MDatabase {
+    /// The bytes of output stored for a run, per stream (a `text` counts its
+    /// UTF-8 bytes, a `b64` the bytes it decodes to), and whether a notice
+    /// whose text starts with `capNoticePrefix` says its output cap was
+    /// reached. Reads every output event of the run: for the rare case of an
+    /// executor taking its output back from the shared writer.
+    public func storedOutput(runId: Int64, capNoticePrefix: String) throws -> (bytes: [String: Int64], capped: Bool) {
+        try read { db in
+            var bytes: [String: Int64] = [:]
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT json_extract(data, '$.stream'),
+                       SUM(CASE WHEN json_type(data, '$.text') IS NOT NULL
+                                THEN length(CAST(json_extract(data, '$.text') AS BLOB))
+                                ELSE length(json_extract(data, '$.b64')) / 4 * 3
+                                     - (CASE WHEN json_extract(data, '$.b64') LIKE '%==' THEN 2
+                                             WHEN json_extract(data, '$.b64') LIKE '%=' THEN 1 ELSE 0 END)
+                           END)
+                FROM events WHERE run_id = ? AND type = 'output' GROUP BY 1
+                """, arguments: [runId])
+            for row in rows { if let stream: String = row[0] { bytes[stream] = row[1] ?? 0 } }
+            let capped = try Bool.fetchOne(db, sql: """
+                SELECT EXISTS (SELECT 1 FROM events WHERE run_id = ? AND type = 'notice'
+                                 AND substr(json_extract(data, '$.text'), 1, length(?2)) = ?2)
+                """, arguments: [runId, capNoticePrefix]) ?? false
+            return (bytes, capped)
+        }
+    }
+}
+
 /// A cached GRDB statement bound and stepped directly with the SQLite C API:
 /// no argument array, no `Row`. Used inside one write transaction.
 private struct RawStep {

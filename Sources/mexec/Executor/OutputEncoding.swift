@@ -77,14 +77,26 @@ enum OutputEncoding {
         return true
     }
 
+    /// The start of the notice's text once a run's output reached its cap
+    /// (taking delegated output back looks for it).
+    static let capNoticePrefix = "output cap of "
+
+    /// The notice stored when a run's output reaches `capBytes`.
+    static func capNotice(capBytes: Int64) -> NewEvent {
+        NewEvent(EventType.notice, .object([
+            ("level", "warning"),
+            ("text", .string("\(capNoticePrefix)\(capBytes) bytes reached: further output of this run is discarded (the run keeps going)")),
+        ]))
+    }
+
     /// How many bytes at the end of `bytes` start a UTF-8 character that is not
     /// complete yet (0–3). Those wait for the next read, so a character that
     /// straddles two reads is never cut into two events.
-    static func incompleteTail(_ bytes: [UInt8]) -> Int {
+    static func incompleteTail<Bytes: RandomAccessCollection>(_ bytes: Bytes) -> Int where Bytes.Element == UInt8, Bytes.Index == Int {
         let n = bytes.count
         var back = 1
         while back <= min(3, n) {
-            let byte = bytes[n - back]
+            let byte = bytes[bytes.endIndex - back]
             if byte & 0xC0 != 0x80 { // a lead byte (or ASCII)
                 let needed: Int
                 switch byte {

@@ -10,6 +10,9 @@ import Glibc
 struct OutputChunk {
     var stream: String
     var bytes: [UInt8]
+    /// False for the unfinished character left when a stream ends: it goes
+    /// as an event of its own, so the text before it stays text.
+    var mergeable = true
 }
 
 /// Reads the agent's output streams (pipes or the PTY master) and stores
@@ -110,6 +113,22 @@ final class OutputPump: @unchecked Sendable {
         var abandoned = false
         // Whatever happens, everything sent is acknowledged (or stored directly) before the run may end.
         defer { if !unacked.isEmpty && !leaseLost { store(nextMessage(final: true)) } }
+        // Pipes go to the host's shared writer, which reads and stores them while this thread sleeps
+        // (see `OutputDelegation`); it gives them back if it dies or fails, or the run is abandoned.
+        if let writer, let delegation = OutputDelegation.start(writer: writer, runId: runId, holder: holder,
+                                                               nextBatch: batchNumber + 1, outputs: outputs,
+                                                               capBytes: capBytes, logger: logger) {
+            switch delegation.follow(wake: wake.read) {
+            case .ended:
+                return
+            case .refused(let why):
+                logger.warning("run \(runId): output no longer accepted (\(why)); discarding the rest")
+                state.lock(); _leaseLost = true; state.unlock()
+            case .takenBack:
+                let resume = delegation.takeBack(db: db)
+                (stored, capped, batchNumber) = (resume.stored, resume.capped, resume.batchNumber)
+            }
+        }
         // The wake pipe, the writer's replies and rings (a refusal must stop us early), then
         // the streams, one slot each (a closed stream's slot gets fd -1, which poll skips).
         // Kept across iterations: a line costs no allocation here.
@@ -174,7 +193,7 @@ final class OutputPump: @unchecked Sendable {
         }
         if (!source.open || final) && !source.carry.isEmpty {
             taken += source.carry.count
-            chunks.append(OutputChunk(stream: source.stream, bytes: source.carry))
+            chunks.append(OutputChunk(stream: source.stream, bytes: source.carry, mergeable: false))
             source.carry.removeAll()
         }
         return taken
@@ -195,15 +214,13 @@ final class OutputPump: @unchecked Sendable {
         for chunk in chunks {
             if stored + Int64(chunk.bytes.count) > capBytes {
                 flush()
-                message.append(NewEvent(EventType.notice, .object([
-                    ("level", "warning"),
-                    ("text", .string("output cap of \(capBytes) bytes reached: further output of this run is discarded (the run keeps going)")),
-                ])))
+                message.append(OutputEncoding.capNotice(capBytes: capBytes))
                 capped = true
                 break
             }
             stored += Int64(chunk.bytes.count)
-            if var current = pending, current.stream == chunk.stream, current.bytes.count + chunk.bytes.count <= maxEvent {
+            if var current = pending, chunk.mergeable, current.stream == chunk.stream,
+               current.bytes.count + chunk.bytes.count <= maxEvent {
                 current.bytes.append(contentsOf: chunk.bytes)
                 pending = current
             } else {
@@ -269,8 +286,8 @@ final class OutputPump: @unchecked Sendable {
             resync()
         case .notAllowed:
             resync()
-        case .requestsWaiting:
-            break // rung by the writer client itself
+        case .requestsWaiting, .drain, .streamsEnded:
+            break // rung by the writer client itself; the others only answer a delegation
         }
     }
 

@@ -14,11 +14,12 @@ struct BatchMessage {
     /// Where the event count goes (after the worker id).
     private let countOffset: Int
 
-    /// An empty batch for `runId`; `hello` makes it a connection's first message.
-    init(runId: Int64, workerId: String, number: Int64, replyNow: Bool, hello: Bool = false) {
+    /// An empty batch for `runId`; `hello` makes it a connection's first message,
+    /// `delegation` a delegation (see `WriterWire`).
+    init(runId: Int64, workerId: String, number: Int64, replyNow: Bool, hello: Bool = false, delegation: Bool = false) {
         self.number = number
         self.replyNow = replyNow
-        bytes = [0, 0, 0, 0, (replyNow ? 1 : 0) | (hello ? 2 : 0)]
+        bytes = [0, 0, 0, 0, (replyNow ? 1 : 0) | (hello ? 2 : 0) | (delegation ? 4 : 0)]
         bytes.reserveCapacity(256)
         WriterWire.put(&bytes, UInt64(bitPattern: runId), size: 8)
         WriterWire.put(&bytes, UInt64(bitPattern: number), size: 8)

@@ -34,9 +34,9 @@ struct OutputWriter: Service {
         let checkpointer = Unchecked(try Checkpointer(path: databasePath))
         let stop = Atomic<Bool>(false)
         let bells = try RequestBells(db: db)
-        let box = Unchecked(WriterLoop(db: db, socketPath: socketPath,
-                                       lockPath: Defaults.outputWriterLockPath(databasePath: databasePath),
-                                       bells: bells, logger: logger))
+        let box = Unchecked(try WriterLoop(db: db, socketPath: socketPath,
+                                           lockPath: Defaults.outputWriterLockPath(databasePath: databasePath),
+                                           bells: bells, logger: logger))
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
                 // The checkpointer stops with the writer (it checks `stop` every interval).
@@ -70,20 +70,24 @@ struct OutputWriter: Service {
 }
 
 /// The writer's thread: takes the lock when it can, accepts executors, reads
-/// their batches and commits them in rounds, and rings executors whose run
-/// has new requests.
+/// their batches and the pipes they delegated, commits them in rounds, and
+/// rings executors whose run has new requests.
 private final class WriterLoop {
-    /// A batch read from a connection, and whether its sender waits for the reply.
+    /// A batch read from a connection (or from a delegated run's pipes), and whether its sender waits for the reply.
     struct Incoming {
         let fd: Int32
         let batch: OutputBatch
         let replyNow: Bool
+        /// Read by the writer from the run's pipes (`DelegatedOutput`).
+        var delegated = false
     }
 
     private struct Client {
         let fd: Int32
         let peer: pid_t?
         var buffer: [UInt8] = []
+        /// Descriptors that came with the bytes in `buffer`, oldest first (a delegation's).
+        var descriptors: [Int32] = []
         /// Runs this connection was checked against (its peer is their executor).
         var allowedRuns: Set<Int64> = []
     }
@@ -99,13 +103,16 @@ private final class WriterLoop {
     private var lastLockAttempt = Date.distantPast
     /// One read buffer for every client (the loop is single-threaded).
     private var chunk = [UInt8](repeating: 0, count: 256 * 1024)
+    /// The pipes executors handed over.
+    private let delegated: DelegatedOutput
 
-    init(db: MDatabase, socketPath: String, lockPath: String, bells: RequestBells, logger: Logger) {
+    init(db: MDatabase, socketPath: String, lockPath: String, bells: RequestBells, logger: Logger) throws {
         self.db = db
         self.socketPath = socketPath
         self.lockPath = lockPath
         self.bells = bells
         self.logger = logger
+        delegated = try DelegatedOutput(logger: logger)
     }
 
     func run(stop: borrowing Atomic<Bool>) {
@@ -116,20 +123,26 @@ private final class WriterLoop {
                 usleep(1_000_000)
                 continue
             }
-            // A second at most, to notice `stop` and to retry the lock; sooner when a look at the requests is due.
+            // A second at most, to notice `stop` and to retry the lock; sooner when a look at the requests
+            // is due, at once when a delegated pipe has more, every 10 ms while stored bytes wait to be consumed.
             var batches: [Incoming] = []
-            let collected = collect(into: &batches, timeoutMicroseconds: bells.microsecondsUntilDue(cap: 1_000_000))
+            let wait = delegated.hasReadyStreams ? 0 : bells.microsecondsUntilDue(cap: delegated.hasUnconsumed ? 10_000 : 1_000_000)
+            let collected = collect(into: &batches, timeoutMicroseconds: wait)
             ringIfDue()
-            if !collected { continue }
+            tell(delegated.consumeAll())
+            if !collected && !delegated.hasReadyStreams { continue }
             // Group commit across runs: while other executors are connected, give
             // them a moment to send theirs too, then take what came. It sleeps
             // rather than polls: under load a poll would wake it for every batch
             // (ten thousand times a second), a sleep once per round. A lone run
             // is committed at once.
-            if !batches.isEmpty && clients.count > 1 {
+            if (!batches.isEmpty || delegated.hasReadyStreams) && clients.count > 1 {
                 usleep(UInt32(Defaults.outputWriterGatherMicroseconds))
                 _ = collect(into: &batches, timeoutMicroseconds: 0)
             }
+            let (rounds, notices) = delegated.read()
+            tell(notices)
+            batches += rounds.map { Incoming(fd: $0.client, batch: $0.batch, replyNow: false, delegated: true) }
             if !batches.isEmpty { commit(batches) }
         }
     }
@@ -137,12 +150,14 @@ private final class WriterLoop {
     /// Waits up to `timeoutMicroseconds` for the listener or a client, then
     /// accepts and reads whatever is ready; false if nothing was.
     private func collect(into batches: inout [Incoming], timeoutMicroseconds: Int) -> Bool {
-        var fds = [pollfd]()
+        var fds = [pollfd(fd: delegated.descriptor, events: Int16(POLLIN), revents: 0)]
         if listener >= 0 { fds.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0)) }
         for fd in clients.keys { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
         if m_poll_micros(&fds, UInt(fds.count), timeoutMicroseconds) <= 0 { return false }
         for entry in fds where entry.revents != 0 {
-            if entry.fd == listener { acceptAll() } else { read(from: entry.fd, into: &batches) }
+            if entry.fd == delegated.descriptor { delegated.takeEdges() }
+            else if entry.fd == listener { acceptAll() }
+            else { read(from: entry.fd, into: &batches) }
         }
         return true
     }
@@ -182,8 +197,18 @@ private final class WriterLoop {
     /// that hung up or sent something unreadable (it then stores its output itself).
     private func read(from fd: Int32, into batches: inout [Incoming]) {
         guard var client = clients[fd] else { return }
+        var received = [Int32](repeating: -1, count: 16)
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            var count: Int32 = 0
+            let n = chunk.withUnsafeMutableBytes { m_recv_with_fds(fd, $0.baseAddress, UInt($0.count), &received, 16, &count) }
+            client.descriptors += received[0..<Int(count)]
+            // A delegation brings two per stream; more waiting than that is not an executor's doing.
+            if client.descriptors.count > 16 {
+                logger.warning("a connection sent descriptors no delegation asked for; closing it")
+                clients[fd] = client
+                drop(fd)
+                return
+            }
             if n > 0 {
                 client.buffer.append(contentsOf: chunk[0..<n])
                 // A short read took all the socket held: asking again would only say EAGAIN
@@ -209,6 +234,16 @@ private final class WriterLoop {
                 if message.hello {
                     clients[fd] = client
                     guard register(fd: fd, runId: message.batch.runId) else { return }
+                    client = clients[fd]!
+                } else if message.delegation {
+                    let (names, capBytes) = try WriterWire.delegatedStreams(message.batch)
+                    guard client.descriptors.count >= names.count * 2 else {
+                        throw WriterWire.MalformedMessage(description: "a delegation came without its descriptors")
+                    }
+                    let descriptors = Array(client.descriptors.prefix(names.count * 2))
+                    client.descriptors.removeFirst(names.count * 2)
+                    clients[fd] = client
+                    guard delegate(fd: fd, batch: message.batch, names: names, capBytes: capBytes, descriptors: descriptors) else { return }
                     client = clients[fd]!
                 } else {
                     batches.append(Incoming(fd: fd, batch: message.batch, replyNow: message.replyNow))
@@ -246,6 +281,20 @@ private final class WriterLoop {
             let outcomes = try db.appendOutputBatches(accepted.map(\.batch))
             for (incoming, outcome) in zip(accepted, outcomes) where !dropAfterReply.contains(incoming.fd) {
                 let number = incoming.batch.number
+                if incoming.delegated {
+                    switch outcome {
+                    case .stored:
+                        tell(delegated.stored(runId: incoming.batch.runId, batch: number))
+                    case .refused(let error):
+                        delegated.remove(runId: incoming.batch.runId)
+                        replies.append((incoming.fd, number, .refused(error.description)))
+                    case .alreadyStored, .outOfOrder:
+                        // Someone else stored this run's output meanwhile: the executor takes it back.
+                        logger.warning("run \(incoming.batch.runId): delegated batch \(number) was \(outcome); giving the run's output back to its executor")
+                        dropAfterReply.insert(incoming.fd)
+                    }
+                    continue
+                }
                 switch outcome {
                 case .stored, .alreadyStored:
                     if incoming.replyNow { replies.append((incoming.fd, number, .stored)) }
@@ -258,6 +307,7 @@ private final class WriterLoop {
             }
         } catch {
             logger.error("cannot store \(accepted.count) output batch(es): \(error); the executors will send them again")
+            for incoming in accepted where incoming.delegated { delegated.notStored(runId: incoming.batch.runId) }
             for incoming in accepted where !dropAfterReply.contains(incoming.fd) {
                 replies.append((incoming.fd, incoming.batch.number, .failed("\(error)")))
                 dropAfterReply.insert(incoming.fd)
@@ -281,6 +331,36 @@ private final class WriterLoop {
         bells.watch(fd: fd, runId: runId)
         ring(fd)
         return true
+    }
+
+    /// Starts reading the pipes of the run a delegation names, after the same
+    /// check as for its output. False when the connection was refused (and dropped).
+    private func delegate(fd: Int32, batch: OutputBatch, names: [String], capBytes: Int64, descriptors: [Int32]) -> Bool {
+        if let why = refusal(fd: fd, runId: batch.runId) {
+            descriptors.forEach { close($0) }
+            _ = UnixSocket.writeAll(fd: fd, WriterWire.encode(reply: .notAllowed(why), number: 0))
+            drop(fd)
+            return false
+        }
+        guard delegated.add(runId: batch.runId, workerId: batch.workerId, client: fd, nextBatch: batch.number,
+                            names: names, capBytes: capBytes, descriptors: descriptors) else {
+            logger.warning("run \(batch.runId): cannot read its delegated output; its executor reads it again")
+            drop(fd)
+            return false
+        }
+        logger.info("run \(batch.runId): reading its \(names.joined(separator: " and ")) here (delegated by its executor)")
+        return true
+    }
+
+    /// Tells executors what became of their delegated output.
+    private func tell(_ notices: [DelegatedOutput.Notice]) {
+        for notice in notices {
+            let (fd, reply, number): (Int32, WriterWire.Reply, Int64) = switch notice {
+            case .drain(let client): (client, .drain, 0)
+            case .ended(let client, let lastBatch): (client, .streamsEnded, lastBatch)
+            }
+            if clients[fd] != nil, !UnixSocket.writeAll(fd: fd, WriterWire.encode(reply: reply, number: number)) { drop(fd) }
+        }
     }
 
     /// Looks at every watched run's requests when due and rings the executors
@@ -307,14 +387,18 @@ private final class WriterLoop {
         return nil
     }
 
+    /// Closes a connection; the runs it delegated go back to their executor
+    /// (closing their consumed pipes tells it how much was consumed).
     private func drop(_ fd: Int32) {
+        clients[fd]?.descriptors.forEach { close($0) }
         clients[fd] = nil
         bells.forget(fd: fd)
+        delegated.removeRuns(of: fd)
         close(fd)
     }
 
     private func shutdown() {
-        for fd in clients.keys { close(fd) }
+        for fd in Array(clients.keys) { drop(fd) }
         clients = [:]
         if listener >= 0 {
             close(listener)

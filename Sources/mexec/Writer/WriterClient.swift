@@ -1,3 +1,4 @@
+import CProcess
 import Foundation
 import Logging
 import magent
@@ -61,6 +62,27 @@ final class WriterClient {
             return false
         }
         guard UnixSocket.writeAll(fd: fd, message) else {
+            lost()
+            return false
+        }
+        note(through: true)
+        return true
+    }
+
+    /// Sends a framed message with `descriptors` attached (a delegation); false if no writer took it.
+    func send(_ message: [UInt8], descriptors: [Int32]) -> Bool {
+        guard !disabled, connect() else { return false }
+        var sent = 0
+        while sent == 0 {
+            let n = message.withUnsafeBytes { m_send_with_fds(fd, $0.baseAddress, UInt($0.count), descriptors, Int32(descriptors.count)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                lost()
+                return false
+            }
+            sent = n
+        }
+        guard sent == message.count || UnixSocket.writeAll(fd: fd, Array(message[sent...])) else {
             lost()
             return false
         }

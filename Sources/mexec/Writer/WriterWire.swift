@@ -14,7 +14,16 @@ import mdb
 /// whenever something new waits for the run in the database (input, a cancel,
 /// a diff request), so the executor need not poll for them.
 ///
-/// Batch: flags u8 (bit 0: reply now, bit 1: hello), runId i64, number i64,
+/// An executor whose agent writes to pipes then hands their reading to the
+/// writer: a delegation (flag bit 2) carries, over `SCM_RIGHTS`, each pipe's
+/// read end and the write end of a "consumed" pipe of its own (see
+/// `DelegatedOutput`); its number is the first batch the writer will number,
+/// and its events, one per stream, are `stream` events `{"name", "cap"}`. The
+/// writer then rings the executor to `drain` its consumed pipes when they
+/// fill, and says `streamsEnded` once every stream ended and all of it is
+/// stored.
+///
+/// Batch: flags u8 (bit 0: reply now, bit 1: hello, bit 2: delegation), runId i64, number i64,
 /// workerId (u16 length + UTF-8), event count u32, then per event: type (u8
 /// length + UTF-8), data (u32 length + JSON text).
 /// Reply: number i64, code u8, message (the rest, UTF-8). `stored` for
@@ -34,6 +43,10 @@ enum WriterWire {
         /// Not an answer to a batch: something new waits for the run (the first one also
         /// confirms the hello); read the run's requests.
         case requestsWaiting
+        /// Not an answer to a batch: empty the consumed pipes of a delegation (they are full).
+        case drain
+        /// The delegated streams all ended and everything they held is stored, through this batch.
+        case streamsEnded
     }
 
     /// A batch message as the writer reads it.
@@ -44,6 +57,8 @@ enum WriterWire {
         var replyNow: Bool
         /// A connection's first message: register for `requestsWaiting`, store nothing.
         var hello: Bool
+        /// The writer reads the run's pipes from now on (their descriptors came with it).
+        var delegation: Bool = false
     }
 
     /// A message longer than the writer accepts, or cut short.
@@ -64,6 +79,35 @@ enum WriterWire {
         encode(OutputBatch(runId: runId, workerId: workerId, number: 0, events: []), replyNow: false, hello: true)
     }
 
+    /// The delegation of `streams` (in the order of their descriptors); the
+    /// writer numbers the run's batches from `nextBatch` and stops storing
+    /// output after `capBytes`.
+    static func encodeDelegation(runId: Int64, workerId: String, nextBatch: Int64, streams: [String], capBytes: Int64) -> [UInt8] {
+        var message = BatchMessage(runId: runId, workerId: workerId, number: nextBatch, replyNow: false, delegation: true)
+        for stream in streams {
+            message.append(NewEvent(delegatedStreamType, .object([("name", .string(stream)), ("cap", .int(capBytes))])))
+        }
+        return message.framed()
+    }
+
+    /// The type of a delegation's stream entries.
+    static let delegatedStreamType = "stream"
+
+    /// The streams and the output cap a delegation names.
+    static func delegatedStreams(_ batch: OutputBatch) throws -> (names: [String], capBytes: Int64) {
+        var names: [String] = []
+        var cap: Int64 = .max
+        for event in batch.events {
+            let data = try? JSONValue.parse(event.json)
+            guard event.type == delegatedStreamType, let name = data?["name"]?.stringValue, let value = data?["cap"]?.intValue else {
+                throw MalformedMessage(description: "a delegation names its streams as stream events with a name and a cap")
+            }
+            names.append(name)
+            cap = value
+        }
+        return (names, cap)
+    }
+
     /// Decodes a batch payload (without its length prefix).
     static func decodeBatch(_ payload: ArraySlice<UInt8>) throws -> Incoming {
         var reader = Reader(bytes: payload)
@@ -81,7 +125,7 @@ enum WriterWire {
         }
         guard reader.atEnd else { throw MalformedMessage(description: "a batch message has trailing bytes") }
         return Incoming(batch: OutputBatch(runId: runId, workerId: workerId, number: number, events: events),
-                        replyNow: flags & 1 != 0, hello: flags & 2 != 0)
+                        replyNow: flags & 1 != 0, hello: flags & 2 != 0, delegation: flags & 4 != 0)
     }
 
     /// The framed reply to batch `number`.
@@ -94,6 +138,8 @@ enum WriterWire {
         case .failed(let text): (2, text)
         case .notAllowed(let text): (3, text)
         case .requestsWaiting: (4, "")
+        case .drain: (5, "")
+        case .streamsEnded: (6, "")
         }
         out.append(code)
         out += Array(message.utf8)
@@ -113,6 +159,8 @@ enum WriterWire {
         case 2: return (number, .failed(message))
         case 3: return (number, .notAllowed(message))
         case 4: return (number, .requestsWaiting)
+        case 5: return (number, .drain)
+        case 6: return (number, .streamsEnded)
         default: throw MalformedMessage(description: "unknown reply code \(code)")
         }
     }

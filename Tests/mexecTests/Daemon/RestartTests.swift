@@ -23,7 +23,7 @@ import Glibc
         #expect(try h.text(id) == (1...lines).map { "line \($0)\n" }.joined())
         #expect(try h.events(id).filter { $0.type == EventType.runStarted }.count == 1, "the run must not run twice")
         // The killed daemon was the run's output writer: the executor stored output itself meanwhile.
-        let log = (try? String(contentsOfFile: h.tmp.file("runs/\(id).executor.log"), encoding: .utf8)) ?? ""
+        let log = h.executorLog(id)
         #expect(log.contains("output goes through the shared writer"), "\(h.logs)")
         #expect(log.contains("storing output directly"), "\(h.logs)")
     }

@@ -9,10 +9,6 @@ import Glibc
 #endif
 
 @Suite struct OutputWriterTests {
-    private func executorLog(_ h: MexecHarness, _ runId: Int64) -> String {
-        (try? String(contentsOfFile: h.tmp.file("runs/\(runId).executor.log"), encoding: .utf8)) ?? ""
-    }
-
     private func writerAnswers(_ h: MexecHarness) -> Bool {
         guard let path = Defaults.outputWriterSocketPath(databasePath: h.tmp.dbPath),
               let fd = try? UnixSocket.connect(path: path) else { return false }
@@ -39,7 +35,7 @@ import Glibc
             #expect(try h.text(id, stream: "stderr") == "done\n")
             let seqs = try h.events(id).map(\.seq)
             #expect(seqs == Array(1...Int64(seqs.count)), "seq must stay contiguous")
-            #expect(executorLog(h, id).contains("output goes through the shared writer"), "\(h.logs)")
+            #expect(h.executorLog(id).contains("output goes through the shared writer"), "\(h.logs)")
             #expect(try h.db.storedOutputBatch(runId: id) >= 1)
         }
     }
@@ -87,7 +83,7 @@ import Glibc
         let after = try h.create("echo two")
         #expect(try h.finished(after).status == .succeeded, "\(h.logs)")
         #expect(try h.text(after) == "two\n")
-        #expect(executorLog(h, after).contains("output goes through the shared writer"), "\(h.logs)")
+        #expect(h.executorLog(after).contains("output goes through the shared writer"), "\(h.logs)")
     }
 
     @Test func inputReachesAnAgentThatPrintsNothingWhenTheWriterRingsItsExecutor() throws {
@@ -95,7 +91,7 @@ import Glibc
         try h.start()
         let rounds = 10
         let id = try h.create("i=0; while [ $i -lt \(rounds) ]; do i=$((i+1)); read line; echo got $line; done")
-        #expect(try eventually(timeout: 20) { executorLog(h, id).contains("the shared writer rings this run's requests") },
+        #expect(try eventually(timeout: 20) { h.executorLog(id).contains("the shared writer rings this run's requests") },
                 "the executor connects and registers before the agent prints anything: \(h.logs)")
         // Each input waits for the previous echo. Rung, a round trip takes milliseconds; the
         // executor's own safety-net look comes only every second, so ten of those would take ~5 s.
@@ -114,7 +110,7 @@ import Glibc
         let h = try MexecHarness()
         try h.start()
         let id = try h.create("sleep 60")
-        #expect(try eventually(timeout: 20) { executorLog(h, id).contains("the shared writer rings this run's requests") },
+        #expect(try eventually(timeout: 20) { h.executorLog(id).contains("the shared writer rings this run's requests") },
                 "\(h.logs)")
         _ = try h.db.requestCancel(runId: id)
         #expect(try h.finished(id, timeout: 20).status == .canceled, "\(h.logs)")
@@ -144,7 +140,7 @@ import Glibc
         let h = try MexecHarness()
         let first = try h.start()
         let id = try h.create("read a; echo got $a; read b; echo got $b; read c; echo got $c")
-        #expect(try eventually(timeout: 20) { executorLog(h, id).contains("the shared writer rings this run's requests") },
+        #expect(try eventually(timeout: 20) { h.executorLog(id).contains("the shared writer rings this run's requests") },
                 "\(h.logs)")
         _ = try h.db.queueInput(runId: id, text: "one")
         #expect(try h.waitForOutput(id, containing: "got one\n"), "\(h.logs)")
@@ -155,7 +151,7 @@ import Glibc
         #expect(try h.waitForOutput(id, containing: "got two\n", timeout: 20), "\(h.logs)")
         try h.start()
         #expect(try eventually(timeout: 20) {
-            executorLog(h, id).components(separatedBy: "the shared writer rings this run's requests").count == 3
+            h.executorLog(id).components(separatedBy: "the shared writer rings this run's requests").count == 3
         }, "the executor registers with the new daemon's writer: \(h.logs)")
         _ = try h.db.queueInput(runId: id, text: "three")
         #expect(try h.waitForOutput(id, containing: "got three\n", timeout: 20), "\(h.logs)")
