@@ -79,4 +79,25 @@ import Testing
         #expect(try texts(db, done.id).isEmpty)
         #expect(try db.storedOutputBatch(runId: taken.id) == 0)
     }
+
+    @Test func storedOutputCountsEachStreamsBytesAsTheAgentWroteThem() throws {
+        let (_, db) = try freshDatabase()
+        let run = try db.createRun(NewRun(spec: RunSpec(command: "a")))
+        _ = try db.claimNextRun(workerId: "w")
+        #expect(try db.storedOutput(runId: run.id, capNoticePrefix: "output cap of ") == ([:], false))
+        // Text counts its UTF-8 bytes; b64 the bytes it decodes to, whatever its padding.
+        let events = [
+            NewEvent(EventType.output, ["stream": "stdout", "text": "héllo\n"]),                   // 7 bytes
+            NewEvent(EventType.output, ["stream": "stdout", "b64": .string(Data([0xFF]).base64EncodedString())]),
+            NewEvent(EventType.output, ["stream": "stderr", "b64": .string(Data([0, 1]).base64EncodedString())]),
+            NewEvent(EventType.output, ["stream": "stderr", "b64": .string(Data([0, 1, 2]).base64EncodedString())]),
+            NewEvent(EventType.output, ["stream": "stderr", "text": "€"]),                          // 3 bytes
+            NewEvent(EventType.notice, ["level": "warning", "text": "something else"]),
+        ]
+        _ = try db.appendOutputBatches([OutputBatch(runId: run.id, workerId: "w", number: 1, events: events)])
+        #expect(try db.storedOutput(runId: run.id, capNoticePrefix: "output cap of ") == (["stdout": 8, "stderr": 8], false))
+        let notice = NewEvent(EventType.notice, ["level": "warning", "text": "output cap of 10 bytes reached"])
+        _ = try db.appendOutputBatches([OutputBatch(runId: run.id, workerId: "w", number: 2, events: [notice])])
+        #expect(try db.storedOutput(runId: run.id, capNoticePrefix: "output cap of ").capped)
+    }
 }
