@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(name: "mcliTests", dependencies: ["mdb", "MTestSupport"]),
         .testTarget(name: "mgitTests", dependencies: ["mgit", "MTestSupport"]),
         .testTarget(name: "magentTests", dependencies: ["magent"]),
-        .testTarget(name: "mexecTests", dependencies: ["mdb", "mexec", "magent", "MTestSupport"]),
+        .testTarget(name: "mexecTests", dependencies: ["mdb", "mexec", "magent", "CProcess", "MTestSupport"]),
         .testTarget(
             name: "mwebTests",
             dependencies: [

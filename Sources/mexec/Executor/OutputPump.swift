@@ -26,7 +26,10 @@ struct OutputChunk {
 /// size limit. Batches go to the host's shared writer (`OutputWriter`, in the
 /// daemon), which commits many runs' batches together; without one the pump
 /// stores them itself. One thread per run instead of a reader per stream and
-/// a committer: a line costs one wake-up less.
+/// a committer: a line costs one wake-up less. When the shared writer
+/// answers and the streams are pipes, the pump first hands them to it
+/// (`OutputDelegation`) and sleeps; it reads them itself only if the writer
+/// gives them back.
 final class OutputPump: @unchecked Sendable {
     private let db: MDatabase
     private let runId: Int64

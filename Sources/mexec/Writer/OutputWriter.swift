@@ -197,6 +197,11 @@ private final class WriterLoop {
     /// that hung up or sent something unreadable (it then stores its output itself).
     private func read(from fd: Int32, into batches: inout [Incoming]) {
         guard var client = clients[fd] else { return }
+        // Dropping closes the descriptors that came with what was read so far, too.
+        func dropClient() {
+            clients[fd] = client
+            drop(fd)
+        }
         var received = [Int32](repeating: -1, count: 16)
         while true {
             var count: Int32 = 0
@@ -205,9 +210,7 @@ private final class WriterLoop {
             // A delegation brings two per stream; more waiting than that is not an executor's doing.
             if client.descriptors.count > 16 {
                 logger.warning("a connection sent descriptors no delegation asked for; closing it")
-                clients[fd] = client
-                drop(fd)
-                return
+                return dropClient()
             }
             if n > 0 {
                 client.buffer.append(contentsOf: chunk[0..<n])
@@ -218,15 +221,13 @@ private final class WriterLoop {
             }
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
             if n < 0 && errno == EINTR { continue }
-            drop(fd)
-            return
+            return dropClient()
         }
         var start = 0
         while let length = WriterWire.announcedLength(client.buffer[start...]) {
             guard length <= Defaults.outputWriterMaxFrameBytes else {
                 logger.warning("an executor sent a \(length)-byte message, more than the writer accepts; closing its connection")
-                drop(fd)
-                return
+                return dropClient()
             }
             guard client.buffer.count - start - 4 >= length else { break }
             do {
@@ -250,8 +251,7 @@ private final class WriterLoop {
                 }
             } catch {
                 logger.warning("an executor sent an unreadable batch (\(error)); closing its connection")
-                drop(fd)
-                return
+                return dropClient()
             }
             start += 4 + length
         }

@@ -1,3 +1,4 @@
+import CProcess
 import Foundation
 import MTestSupport
 import Testing
@@ -64,6 +65,54 @@ import Glibc
         #expect(try h.db.storedOutputBatch(runId: id) < 1_000)
         try h.db.requestCancel(runId: id)
         #expect(try h.finished(id).status == .canceled)
+    }
+
+    @Test func aProcessThatIsNotTheRunsExecutorCannotHandItsPipesToTheWriter() throws {
+        let h = try MexecHarness()
+        try h.start()
+        let id = try h.create("echo ready; sleep 30")
+        #expect(try h.waitForOutput(id, containing: "ready"), "\(h.logs)")
+        let holder = try #require(try h.db.run(id).workerId)
+        let path = try #require(Defaults.outputWriterSocketPath(databasePath: h.tmp.dbPath))
+        let fd = try UnixSocket.connect(path: path)
+        defer { close(fd) }
+        // A pipe of our own, offered as the run's stdout: its bytes must never become the run's output.
+        var pipe: [Int32] = [-1, -1], sink: [Int32] = [-1, -1]
+        #expect(Glibc.pipe(&pipe) == 0 && Glibc.pipe(&sink) == 0)
+        defer { (pipe + sink).forEach { close($0) } }
+        _ = write(pipe[1], "forged\n", 7)
+        let delegation = WriterWire.encodeDelegation(runId: id, workerId: holder, nextBatch: 1_000, streams: ["stdout"], capBytes: 1 << 20)
+        #expect(delegation.withUnsafeBytes { m_send_with_fds(fd, $0.baseAddress, UInt($0.count), [pipe[0], sink[1]], 2) } == delegation.count)
+        let reply = try #require(readReply(fd))
+        guard case .notAllowed(let why) = reply.reply else {
+            Issue.record("expected notAllowed, got \(reply.reply)")
+            return
+        }
+        #expect(why.contains("not run \(id)'s executor"))
+        #expect(m_bytes_waiting(pipe[0]) == 7, "the writer did not touch the offered pipe")
+        #expect(try h.text(id) == "ready\n")
+        try h.db.requestCancel(runId: id)
+        #expect(try h.finished(id).status == .canceled)
+    }
+
+    @Test func aConnectionSendingDescriptorsNoDelegationAskedForIsClosed() throws {
+        let h = try MexecHarness()
+        try h.start()
+        let path = try #require(Defaults.outputWriterSocketPath(databasePath: h.tmp.dbPath))
+        #expect(try eventually(timeout: 20) { writerAnswers(h) }, "\(h.logs)")
+        let fd = try UnixSocket.connect(path: path)
+        defer { close(fd) }
+        let null = open("/dev/null", O_RDONLY)
+        defer { close(null) }
+        // Ten descriptors at a time with a byte each, and no delegation to take them.
+        for _ in 0..<2 {
+            let byte: [UInt8] = [0]
+            _ = m_send_with_fds(fd, byte, 1, Array(repeating: null, count: 10), 10)
+        }
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        var buffer = [UInt8](repeating: 0, count: 16)
+        #expect(poll(&pfd, 1, 10_000) == 1 && read(fd, &buffer, 16) == 0, "the writer hangs up")
+        #expect(try eventually(timeout: 5) { h.logs.contains("a connection sent descriptors no delegation asked for") }, "\(h.logs)")
     }
 
     @Test func oneDaemonServesTheWriterAndAnotherTakesOverWhenItIsKilled() throws {
