@@ -74,6 +74,9 @@ extension Defaults {
     /// How long an executor taking its delegated pipes back waits for the
     /// writer to let go of them (a writer that stopped answering mid-commit).
     public static let delegationReleaseSeconds: Int = 30
+    /// The nice value an executor takes once its agent exited (the final
+    /// diff and the run's end wait behind live runs' output under load).
+    public static let executorWindDownNice: Int = 10
     /// Largest batch frame the writer accepts (a batch is at most `outputBufferMaxBytes` of output).
     public static let outputWriterMaxFrameBytes: Int = 16 * 1024 * 1024
     /// Default PTY size for `pty: true` runs.

@@ -113,6 +113,14 @@ enum Proc {
         return (state, pgid)
     }
 
+    /// Field 19 (nice) of /proc/PID/stat: the main thread's.
+    static func nice(_ pid: Int32) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        return fields.count > 16 ? Int(fields[16]) : nil
+    }
+
     /// Alive and not a zombie.
     static func isAlive(_ pid: Int32) -> Bool {
         guard let s = stat(pid) else { return false }
