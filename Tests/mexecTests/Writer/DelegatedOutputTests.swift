@@ -53,6 +53,19 @@ import Glibc
         #expect(log.contains("took this run's output back from the shared writer"), "\(h.logs)")
     }
 
+    @Test func aGracefulRestartOfTheWriterMidFloodGivesTheRunBackWhole() throws {
+        let (h, first) = try harnessWithWriter()
+        let id = try h.create("for i in $(seq 0 199); do seq $((i*1000+1)) $((i*1000+1000)); sleep 0.01; done")
+        #expect(try h.waitForOutput(id, containing: "\n20000\n"), "\(h.logs)")
+        first.terminate()
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0)
+        try h.start()
+        #expect(try h.finished(id).status == .succeeded, "\(h.logs)")
+        #expect(try h.text(id) == (1...200_000).map { "\($0)\n" }.joined(), "every line exactly once")
+        #expect(h.executorLog(id).contains("took this run's output back from the shared writer"), "\(h.logs)")
+    }
+
     @Test func aCharacterCutBetweenTwoWritesIsStoredWholeAndAnUnfinishedOneAtTheEndAsItsBytes() throws {
         let (h, _) = try harnessWithWriter()
         // "é" is C3 A9: its first byte comes alone; "€" (E2 82 AC) never gets its last byte.
