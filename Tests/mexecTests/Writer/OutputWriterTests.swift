@@ -42,25 +42,13 @@ import Glibc
     }
 
     @Test func aProcessThatIsNotTheRunsExecutorCannotWriteItsOutput() throws {
-        let h = try MexecHarness()
-        try h.start()
-        let id = try h.create("echo ready; sleep 30")
-        #expect(try h.waitForOutput(id, containing: "ready"), "\(h.logs)")
-        let run = try h.db.run(id)
-        let holder = try #require(run.workerId)
-        let path = try #require(Defaults.outputWriterSocketPath(databasePath: h.tmp.dbPath))
         // The agent's uid could reach the socket; knowing the run and its holder is not enough.
-        let fd = try UnixSocket.connect(path: path)
+        let (h, id, holder, fd) = try strangerBesideARunningRun()
         defer { close(fd) }
         let forged = OutputBatch(runId: id, workerId: holder, number: 1_000,
                                  events: [NewEvent(EventType.output, ["stream": "stdout", "text": "forged\n"])])
         #expect(UnixSocket.writeAll(fd: fd, WriterWire.encode(forged, replyNow: false)))
-        let reply = try #require(readReply(fd))
-        guard case .notAllowed(let why) = reply.reply else {
-            Issue.record("expected notAllowed, got \(reply.reply)")
-            return
-        }
-        #expect(why.contains("not run \(id)'s executor"), "a refusal is answered even without reply-now")
+        expectRefused(fd, runId: id, "a refusal is answered even without reply-now")
         #expect(try h.text(id) == "ready\n")
         #expect(try h.db.storedOutputBatch(runId: id) < 1_000)
         try h.db.requestCancel(runId: id)
@@ -68,13 +56,7 @@ import Glibc
     }
 
     @Test func aProcessThatIsNotTheRunsExecutorCannotHandItsPipesToTheWriter() throws {
-        let h = try MexecHarness()
-        try h.start()
-        let id = try h.create("echo ready; sleep 30")
-        #expect(try h.waitForOutput(id, containing: "ready"), "\(h.logs)")
-        let holder = try #require(try h.db.run(id).workerId)
-        let path = try #require(Defaults.outputWriterSocketPath(databasePath: h.tmp.dbPath))
-        let fd = try UnixSocket.connect(path: path)
+        let (h, id, holder, fd) = try strangerBesideARunningRun()
         defer { close(fd) }
         // A pipe of our own, offered as the run's stdout: its bytes must never become the run's output.
         var pipe: [Int32] = [-1, -1], sink: [Int32] = [-1, -1]
@@ -83,12 +65,7 @@ import Glibc
         _ = write(pipe[1], "forged\n", 7)
         let delegation = WriterWire.encodeDelegation(runId: id, workerId: holder, nextBatch: 1_000, streams: ["stdout"], capBytes: 1 << 20)
         #expect(delegation.withUnsafeBytes { m_send_with_fds(fd, $0.baseAddress, UInt($0.count), [pipe[0], sink[1]], 2) } == delegation.count)
-        let reply = try #require(readReply(fd))
-        guard case .notAllowed(let why) = reply.reply else {
-            Issue.record("expected notAllowed, got \(reply.reply)")
-            return
-        }
-        #expect(why.contains("not run \(id)'s executor"))
+        expectRefused(fd, runId: id, "a delegation is checked like a batch")
         #expect(m_bytes_waiting(pipe[0]) == 7, "the writer did not touch the offered pipe")
         #expect(try h.text(id) == "ready\n")
         try h.db.requestCancel(runId: id)
@@ -166,21 +143,10 @@ import Glibc
     }
 
     @Test func aHelloFromAProcessThatIsNotTheRunsExecutorIsRefused() throws {
-        let h = try MexecHarness()
-        try h.start()
-        let id = try h.create("echo ready; sleep 30")
-        #expect(try h.waitForOutput(id, containing: "ready"), "\(h.logs)")
-        let holder = try #require(try h.db.run(id).workerId)
-        let path = try #require(Defaults.outputWriterSocketPath(databasePath: h.tmp.dbPath))
-        let fd = try UnixSocket.connect(path: path)
+        let (h, id, holder, fd) = try strangerBesideARunningRun()
         defer { close(fd) }
         #expect(UnixSocket.writeAll(fd: fd, WriterWire.encodeHello(runId: id, workerId: holder)))
-        let reply = try #require(readReply(fd))
-        guard case .notAllowed(let why) = reply.reply else {
-            Issue.record("expected notAllowed, got \(reply.reply): another process must not learn of the run's requests")
-            return
-        }
-        #expect(why.contains("not run \(id)'s executor"))
+        expectRefused(fd, runId: id, "another process must not learn of the run's requests")
         _ = try h.db.requestCancel(runId: id)
         #expect(try h.finished(id).status == .canceled)
     }
@@ -205,6 +171,27 @@ import Glibc
         _ = try h.db.queueInput(runId: id, text: "three")
         #expect(try h.waitForOutput(id, containing: "got three\n", timeout: 20), "\(h.logs)")
         #expect(try h.finished(id).status == .succeeded, "\(h.logs)")
+    }
+
+    /// A running run (it printed "ready" and sleeps) and a connection to the
+    /// writer from this test process, which is not the run's executor.
+    private func strangerBesideARunningRun() throws -> (MexecHarness, Int64, String, Int32) {
+        let h = try MexecHarness()
+        try h.start()
+        let id = try h.create("echo ready; sleep 30")
+        #expect(try h.waitForOutput(id, containing: "ready"), "\(h.logs)")
+        let holder = try #require(try h.db.run(id).workerId)
+        let path = try #require(Defaults.outputWriterSocketPath(databasePath: h.tmp.dbPath))
+        return (h, id, holder, try UnixSocket.connect(path: path))
+    }
+
+    /// Expects the writer's answer on `fd` to refuse a connection that is not run `id`'s executor.
+    private func expectRefused(_ fd: Int32, runId id: Int64, _ context: String) {
+        guard let reply = readReply(fd), case .notAllowed(let why) = reply.reply else {
+            Issue.record("expected notAllowed: \(context)")
+            return
+        }
+        #expect(why.contains("not run \(id)'s executor"), "\(context)")
     }
 
     private func readReply(_ fd: Int32) -> (number: Int64, reply: WriterWire.Reply)? {
