@@ -116,21 +116,29 @@ final class OutputDelegation {
     func takeBack(db: MDatabase) -> Resume {
         writer.lost()
         drainConsumed(waitUntilEnd: Date().addingTimeInterval(Double(Defaults.delegationReleaseSeconds)))
-        var resume = Resume(stored: 0, capped: false, batchNumber: 0)
-        do {
-            let stored = try db.storedOutput(runId: runId, capNoticePrefix: OutputEncoding.capNoticePrefix)
-            resume = Resume(stored: stored.bytes.values.reduce(0, +), capped: stored.capped,
-                            batchNumber: try db.storedOutputBatch(runId: runId))
-            for stream in streams {
-                let skip = (stored.bytes[stream.name] ?? 0) - stream.consumed
-                if skip < 0 { logger.error("run \(runId): the writer consumed \(-skip) byte(s) of \(stream.name) it did not store") }
-                if skip > 0 { discard(skip, from: stream) }
+        // What the writer stored decides where to read on: a busy database is asked again for a while.
+        for attempt in 1...50 {
+            do {
+                let stored = try db.storedOutput(runId: runId, capNoticePrefix: OutputEncoding.capNoticePrefix)
+                let resume = Resume(stored: stored.bytes.values.reduce(0, +), capped: stored.capped,
+                                    batchNumber: try db.storedOutputBatch(runId: runId))
+                for stream in streams {
+                    let skip = (stored.bytes[stream.name] ?? 0) - stream.consumed
+                    if skip < 0 { logger.error("run \(runId): the writer consumed \(-skip) byte(s) of \(stream.name) it did not store") }
+                    if skip > 0 { discard(skip, from: stream) }
+                }
+                logger.info("took this run's output back from the shared writer (\(resume.stored) byte(s) stored)")
+                return resume
+            } catch {
+                logger.warning("run \(runId): cannot read what the writer stored (attempt \(attempt)): \(error)")
+                usleep(100_000)
             }
-            logger.info("took this run's output back from the shared writer (\(resume.stored) byte(s) stored)")
-        } catch {
-            logger.error("run \(runId): cannot read what the writer stored (\(error)); reading on from where it consumed")
         }
-        return resume
+        // Unknown: read on from where the writer consumed (what it stored and did not consume may be
+        // stored twice), numbering batches past anything stored, so that the first one is renumbered
+        // to the next expected (`outOfOrder`) rather than taken for one already stored.
+        logger.error("run \(runId): reading on from where the writer consumed; some output may be stored twice")
+        return Resume(stored: 0, capped: false, batchNumber: Int64(Int32.max))
     }
 
     /// Reads the consumed pipes: what is there now, or (with a deadline)

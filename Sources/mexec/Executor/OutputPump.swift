@@ -326,10 +326,11 @@ final class OutputPump: @unchecked Sendable {
                     state.lock(); _leaseLost = true; state.unlock()
                     return
                 case .outOfOrder(let expected)?:
-                    // An earlier batch was given up: renumber to close the gap.
+                    // An earlier batch was given up (or the number was a guess past anything
+                    // stored): renumber to close the gap, and number the next ones after it.
                     var renumbered = batch
                     renumbered.number = expected
-                    batchNumber = max(batchNumber, expected)
+                    batchNumber = expected
                     if batch.number != expected { return storeDirectly(renumbered) }
                     return
                 default:
