@@ -30,9 +30,6 @@ struct BatchMessage {
         WriterWire.put(&bytes, 0, size: 4)
     }
 
-    /// Whether no event was added.
-    var isEmpty: Bool { eventCount == 0 }
-
     /// Adds an event whose data is already JSON text.
     mutating func append(_ event: NewEvent) {
         appendEvent(type: event.type) { $0.append(contentsOf: event.json.utf8) }

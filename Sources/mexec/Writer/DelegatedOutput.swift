@@ -250,11 +250,11 @@ final class DelegatedOutput {
         return full ? [.drain(client: run.client)] : []
     }
 
-    /// The complete characters new in `stream` since what it took (none, or
-    /// one piece). A character cut at the end stays in the pipe for the next
-    /// read, unless the agent's side is closed: then its bytes are a second
-    /// piece of their own (stored as bytes, without turning the text before
-    /// them into bytes too).
+    /// The complete characters new in `stream` since what it took, in pieces
+    /// of at most an event's size. A character cut at the end stays in the
+    /// pipe for the next read, unless the agent's side is closed: then its
+    /// bytes are a last piece of their own (stored as bytes, without turning
+    /// the text before them into bytes too).
     private func readNew(_ stream: inout Stream) -> [[UInt8]] {
         let skip = Int(stream.taken + stream.pending - stream.consumed)
         // Stored bytes fill the pipe (its sink is full): read on once they moved.

@@ -48,7 +48,6 @@ import mdb
     @Test func outputWrittenStraightIntoAMessageReadsBackAsItsEvent() throws {
         let chunks: [(String, [UInt8])] = [("stdout", Array("héllo \"x\"\n".utf8)), ("stderr", [0x00, 0xFF]), ("stdout", [])]
         var message = BatchMessage(runId: 42, workerId: "host:1:abc", number: 7, replyNow: true)
-        #expect(message.isEmpty)
         for (stream, bytes) in chunks { bytes.withUnsafeBufferPointer { message.appendOutput(stream: stream, bytes: $0) } }
         message.append(NewEvent(EventType.notice, ["level": "warning", "text": "cap"]))
         let framed = message.framed()
