@@ -21,7 +21,6 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
-        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // The database is the bus: schema, migrations, records and every SQL statement.
@@ -34,7 +33,7 @@ let package = Package(
             resources: [.embedInCode("migrations")]
         ),
         // Diffs of a run's workspace against its last approved point, approve/reject, apply to a target; drives `git`.
-        .target(name: "mgit", dependencies: [.product(name: "Subprocess", package: "swift-subprocess")]),
+        .target(name: "mgit", dependencies: ["CProcess"]),
         // Random secrets and their stored hashes (tokens, sessions), shared by mweb and mcli.
         .target(name: "MAuth", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // libqrencode, for the pairing QR code `mcli up` and `mcli pair` print.
@@ -49,8 +48,6 @@ let package = Package(
             name: "mexec",
             dependencies: [
                 "mdb", "magent", "mgit", "CSystemd", "CProcess",
-                // mgit's module needs swift-system's C module (CSystem) visible where it is imported.
-                .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -5,8 +5,7 @@ extension Baseline {
     /// only as "Binary files … differ"; the patch is cut at `maxPatchBytes` with a marker line.
     /// The workspace's own index and branch are not touched.
     public func diff(maxPatchBytes: Int = MGitDefaults.maxPatchBytes) async throws -> WorkspaceDiff {
-        let base = try await approvedCommit()
-        let baseTree = try await git.tree(of: base)
+        let (base, baseTree) = try await approvedCommitAndTree()
         let tree = try await git.snapshotTree(from: base)
         let head = kind == .clone ? try await git.commit("HEAD") : nil
         if tree == baseTree {

@@ -87,6 +87,12 @@ public struct Baseline: Sendable {
         return id
     }
 
+    /// The last approved point's commit and tree, asked of one git process.
+    func approvedCommitAndTree() async throws -> (commit: ObjectID, tree: ObjectID) {
+        guard let found = try await git.commitAndTree(Self.approvedRef) else { throw GitError.noApprovedPoint(workspace) }
+        return found
+    }
+
     /// The folder's real absolute path, refusing relative paths and non-folders.
     static func checkedDirectory(_ path: String) throws -> String {
         guard path.hasPrefix("/") else { throw GitError.pathNotAbsolute(path) }

@@ -1,5 +1,4 @@
 import Foundation
-import Subprocess
 
 /// One repository as M drives it: an explicit git dir and work tree, a fixed environment, no hooks.
 ///
@@ -37,8 +36,8 @@ struct Git: Sendable {
     ]
 
     /// The only environment git sees: no system or global config, no prompts, C locale.
-    static func environment(identity: GitIdentity?, indexFile: String?) -> Environment {
-        var env: [Environment.Key: String] = [
+    static func environment(identity: GitIdentity?, indexFile: String?) -> [String: String] {
+        var env: [String: String] = [
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
             "GIT_CONFIG_NOSYSTEM": "1",
             "GIT_CONFIG_GLOBAL": "/dev/null",
@@ -52,29 +51,21 @@ struct Git: Sendable {
         env["GIT_COMMITTER_NAME"] = who.name
         env["GIT_COMMITTER_EMAIL"] = who.email
         if let indexFile { env["GIT_INDEX_FILE"] = indexFile }
-        return .custom(env)
+        return env
     }
 
     /// Runs git and returns its output whatever the exit status.
     /// `scoped: false` leaves out `--git-dir`/`--work-tree`, for `init` only.
     func call(_ arguments: [String], identity: GitIdentity? = nil, indexFile: String? = nil,
               stdin: [UInt8]? = nil, scoped: Bool = true) async throws -> Output {
-        // `-C` makes `.` in pathspecs mean the work tree whatever the caller's directory is.
-        let scope = scoped ? ["-C", workTree, "--git-dir=\(gitDir)", "--work-tree=\(workTree)"] : ["-C", workTree]
-        let args = Self.pinnedConfig + scope + arguments
-        let env = Self.environment(identity: identity, indexFile: indexFile)
-        do {
-            let result = try await Subprocess.run(
-                .name("git"), arguments: Arguments(args), environment: env,
-                input: .array(stdin ?? []), output: .bytes(limit: Self.outputLimitBytes),
-                error: .string(limit: Self.errorLimitBytes))
-            return Output(status: result.terminationStatus.exitCode,
-                          stdout: result.standardOutput, stderr: result.standardError)
-        } catch let error as GitError {
-            throw error
-        } catch {
-            throw GitError.gitUnavailable(detail: "\(error)")
+        let outcome = try await launch(arguments, identity: identity, indexFile: indexFile, stdin: stdin ?? [],
+                                       scoped: scoped, stdoutLimit: Self.outputLimitBytes)
+        guard outcome.stdoutBytes <= Self.outputLimitBytes else {
+            throw GitError.unexpectedOutput(command: arguments.first ?? "git",
+                                            output: "\(outcome.stdoutBytes) bytes, more than the \(Self.outputLimitBytes) M reads")
         }
+        return Output(status: outcome.status, stdout: outcome.stdout,
+                      stderr: String(decoding: outcome.stderr, as: UTF8.self))
     }
 
     /// Runs git and throws `commandFailed` unless it exits 0.
@@ -92,31 +83,25 @@ struct Git: Sendable {
     /// Runs git and keeps at most `capBytes` of its stdout, while reading (and counting) the rest so
     /// git never blocks on a full pipe. Returns the kept bytes and the full size.
     func capped(_ arguments: [String], capBytes: Int) async throws -> (kept: [UInt8], totalBytes: Int) {
-        let args = Self.pinnedConfig + ["-C", workTree, "--git-dir=\(gitDir)", "--work-tree=\(workTree)"] + arguments
+        let outcome = try await launch(arguments, identity: nil, indexFile: nil, stdin: [], scoped: true,
+                                       stdoutLimit: capBytes)
+        guard outcome.status == 0 else {
+            throw GitError.commandFailed(command: arguments.first ?? "git", status: outcome.status,
+                                         stderr: String(decoding: outcome.stderr, as: UTF8.self)
+                                             .trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        return (outcome.stdout, outcome.stdoutBytes)
+    }
+
+    /// Starts git with the pinned settings (and the repository's scope) and reads it to the end.
+    private func launch(_ arguments: [String], identity: GitIdentity?, indexFile: String?, stdin: [UInt8],
+                        scoped: Bool, stdoutLimit: Int) async throws -> ChildProcess.Outcome {
+        // `-C` makes `.` in pathspecs mean the work tree whatever the caller's directory is.
+        let scope = scoped ? ["-C", workTree, "--git-dir=\(gitDir)", "--work-tree=\(workTree)"] : ["-C", workTree]
         do {
-            let result = try await Subprocess.run(
-                .name("git"), arguments: Arguments(args), environment: Self.environment(identity: nil, indexFile: nil),
-                input: .none, output: .sequence, error: .string(limit: Self.errorLimitBytes)
-            ) { execution in
-                var kept: [UInt8] = []
-                var total = 0
-                for try await buffer in execution.standardOutput {
-                    let room = capBytes - kept.count
-                    if room > 0 {
-                        buffer.withUnsafeBytes { raw in kept.append(contentsOf: raw.prefix(room)) }
-                    }
-                    total += buffer.count
-                }
-                return (kept, total)
-            }
-            let status = result.terminationStatus.exitCode
-            guard status == 0 else {
-                throw GitError.commandFailed(command: arguments.first ?? "git", status: status,
-                                             stderr: (result.standardError).trimmingCharacters(in: .whitespacesAndNewlines))
-            }
-            return result.closureResult
-        } catch let error as GitError {
-            throw error
+            return try await ChildProcess.run("git", arguments: Self.pinnedConfig + scope + arguments,
+                                              environment: Self.environment(identity: identity, indexFile: indexFile),
+                                              stdin: stdin, stdoutLimit: stdoutLimit, stderrLimit: Self.errorLimitBytes)
         } catch {
             throw GitError.gitUnavailable(detail: "\(error)")
         }
@@ -127,6 +112,21 @@ struct Git: Sendable {
         let out = try await call(["rev-parse", "--verify", "--quiet", "--end-of-options", "\(revision)^{commit}"])
         guard out.status == 0 else { return nil }
         return ObjectID(out.trimmed)
+    }
+
+    /// The commit a ref M itself named points at and that commit's tree, from one git process
+    /// (a diff's first step; every process counts when fifty runs end together). Nil when the ref
+    /// does not exist.
+    func commitAndTree(_ ref: String) async throws -> (commit: ObjectID, tree: ObjectID)? {
+        // No `--verify` (it takes one revision) and so no `--end-of-options` (rev-parse would print it):
+        // `ref` is one of M's own constants, never something typed by a user or an agent.
+        let out = try await call(["rev-parse", "\(ref)^{commit}", "\(ref)^{tree}"])
+        guard out.status == 0 else { return nil }
+        let lines = out.trimmed.split(separator: "\n")
+        guard lines.count == 2, let commit = ObjectID(String(lines[0])), let tree = ObjectID(String(lines[1])) else {
+            throw GitError.unexpectedOutput(command: "rev-parse", output: out.trimmed)
+        }
+        return (commit, tree)
     }
 
     /// The tree id of a commit.
@@ -168,14 +168,4 @@ struct Git: Sendable {
     /// Git's output is bounded for everything but patches, which go through `capped`.
     static let outputLimitBytes = 256 * 1024 * 1024
     static let errorLimitBytes = 256 * 1024
-}
-
-extension TerminationStatus {
-    /// The exit code, or 128 + the signal number for a killed git.
-    var exitCode: Int32 {
-        switch self {
-        case .exited(let code): return code
-        case .signaled(let signal): return 128 + signal
-        }
-    }
 }

@@ -121,6 +121,14 @@ enum Proc {
         return fields.count > 16 ? Int(fields[16]) : nil
     }
 
+    /// The nice value of the process's session group (`/proc/PID/autogroup`:
+    /// "/autogroup-12 nice 10"), nil where the kernel has no such groups.
+    static func autogroupNice(_ pid: Int32) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/autogroup", encoding: .utf8),
+              let last = text.split(whereSeparator: \.isWhitespace).last else { return nil }
+        return Int(last)
+    }
+
     /// Alive and not a zombie.
     static func isAlive(_ pid: Int32) -> Bool {
         guard let s = stat(pid) else { return false }

@@ -159,10 +159,10 @@ final class Executor: @unchecked Sendable {
         agent.outputs.forEach { close($0.fd) }
 
         // What is left (the final diff's git processes, recording the end) yields the CPU to runs
-        // still printing: every thread of this executor (it leads its own process group), and the
-        // children they spawn. Under load, fifty runs ending together otherwise stall the others.
-        if setpriority(__priority_which_t(PRIO_PGRP.rawValue), 0, Int32(Defaults.executorWindDownNice)) != 0 {
-            logger.warning("cannot lower this executor's priority for its wind-down: \(String(cString: strerror(errno)))")
+        // still printing: every thread of this executor (it leads its own process group and session), and
+        // the children they spawn. Under load, fifty runs ending together otherwise stall the others.
+        if let problem = Priority.lower(to: Defaults.executorWindDownNice) {
+            logger.warning("\(problem) for this executor's wind-down")
         }
         if let diffs { await onThread(lease: lease) { diffs.recordFinalState() } }
 

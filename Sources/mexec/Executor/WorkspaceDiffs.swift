@@ -10,7 +10,7 @@ import mgit
 ///
 /// Its methods block: they are called from agent-connection threads and, through the executor's
 /// `onThread`, from a thread of their own, never from the cooperative pool (two blocked pool
-/// threads would stall the subprocesses git runs in).
+/// threads would leave none for the git calls they wait on).
 final class WorkspaceDiffs: @unchecked Sendable {
     private let baseline: Baseline
     private let db: MDatabase
