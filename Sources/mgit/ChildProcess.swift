@@ -9,9 +9,8 @@ import Glibc
 ///
 /// Why not fork: a fork copies the calling process's page tables and makes
 /// every page of it copy-on-write until the child execs. An executor is a
-/// multi-threaded Swift process of some 30 MB; forking it for each of the
-/// five git commands of a diff cost more than the commands themselves, and
-/// fifty runs ending together stalled the machine. `posix_spawn` (glibc's
+/// multi-threaded Swift process of some 30 MB resident, forked for each git
+/// command of a diff, fifty diffs at once when fifty runs end together. `posix_spawn` (glibc's
 /// `clone(CLONE_VM | CLONE_VFORK)`) shares the memory until the exec instead.
 struct ChildProcess {
     /// What a finished command printed and how it ended.
@@ -80,7 +79,10 @@ struct ChildProcess {
             // Negative descriptors are skipped by poll.
             if poll(&fds, 3, -1) < 0 {
                 if errno == EINTR { continue }
-                throw LaunchError(description: "poll failed: \(String(cString: strerror(errno)))")
+                let reason = String(cString: strerror(errno))
+                kill(pid, SIGKILL)
+                _ = waitpid(pid, nil, 0)
+                throw LaunchError(description: "cannot read what \(program) prints: poll failed: \(reason)")
             }
             if fds[0].revents != 0 {
                 let n = stdin[written...].withUnsafeBytes { write(parentEnds[0], $0.baseAddress, $0.count) }
@@ -128,7 +130,7 @@ struct ChildProcess {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        // The Swift runtime ignores SIGPIPE; git must not inherit that (nor any blocked signal).
+        // A parent may ignore SIGPIPE (NIO makes its processes do so); git must not inherit that, nor a blocked signal.
         var defaults = sigset_t()
         sigfillset(&defaults)
         sigdelset(&defaults, SIGKILL)

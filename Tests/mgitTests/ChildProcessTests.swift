@@ -41,8 +41,8 @@ import Testing
     }
 
     @Test func theChildInheritsNoIgnoredSignalAndNoDescriptorBeyondTheThree() async throws {
-        // M's processes ignore SIGPIPE (executors do); a descriptor opened without close-on-exec
-        // would leak into a child that does not close it.
+        // A parent may ignore SIGPIPE (NIO makes mweb do so); a descriptor opened without
+        // close-on-exec would leak into a child that does not close it.
         let previous = signal(SIGPIPE, SIG_IGN)
         defer { signal(SIGPIPE, previous) }
         let leaked = open("/dev/null", O_RDONLY)

@@ -11,8 +11,8 @@ struct SpawnError: Error, CustomStringConvertible {
 
 /// `posix_spawn` with the options M needs: a new process group or session,
 /// a working directory, exact descriptors 0–2 and nothing else inherited,
-/// and default signal handling (the Swift runtime ignores SIGPIPE; a child
-/// must not inherit that). posix_spawn rather than fork: after fork a Swift
+/// and default signal handling (a parent may ignore SIGPIPE, as NIO's do; a
+/// child must not inherit that). posix_spawn rather than fork: after fork a Swift
 /// process may only exec, and posix_spawn does that safely for us.
 enum Spawn {
     /// What the child's descriptors 0, 1 and 2 are.
