@@ -33,7 +33,7 @@ let package = Package(
             resources: [.embedInCode("migrations")]
         ),
         // Diffs of a run's workspace against its last approved point, approve/reject, apply to a target; drives `git`.
-        .target(name: "mgit", dependencies: ["CProcess"]),
+        .target(name: "mgit", dependencies: ["MProcess"]),
         // Random secrets and their stored hashes (tokens, sessions), shared by mweb and mcli.
         .target(name: "MAuth", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // libqrencode, for the pairing QR code `mcli up` and `mcli pair` print.
@@ -42,12 +42,14 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd"),
         // posix_spawn's GNU extensions (chdir, closefrom), hidden from Swift's Glibc module.
         .target(name: "CProcess"),
+        // Starting child processes with posix_spawn (agents, executors, git), shared by mexec and mgit.
+        .target(name: "MProcess", dependencies: ["CProcess"]),
         // The agent side of a run's capability: the socket protocol and its client (no database).
         .target(name: "magent"),
         .executableTarget(
             name: "mexec",
             dependencies: [
-                "mdb", "magent", "mgit", "CSystemd", "CProcess",
+                "mdb", "magent", "mgit", "CSystemd", "CProcess", "MProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -95,9 +97,9 @@ let package = Package(
         .executableTarget(name: "mstress", dependencies: ["mdb"], path: "Tests/mstress"),
         .testTarget(name: "mdbTests", dependencies: ["mdb", "MTestSupport"]),
         .testTarget(name: "mcliTests", dependencies: ["mdb", "MTestSupport"]),
-        .testTarget(name: "mgitTests", dependencies: ["mgit", "MTestSupport"]),
+        .testTarget(name: "mgitTests", dependencies: ["mgit", "MProcess", "MTestSupport"]),
         .testTarget(name: "magentTests", dependencies: ["magent"]),
-        .testTarget(name: "mexecTests", dependencies: ["mdb", "mexec", "magent", "CProcess", "MTestSupport"]),
+        .testTarget(name: "mexecTests", dependencies: ["mdb", "mexec", "magent", "CProcess", "MProcess", "MTestSupport"]),
         .testTarget(
             name: "mwebTests",
             dependencies: [

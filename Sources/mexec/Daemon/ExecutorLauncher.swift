@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import mdb
+import MProcess
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,7 +34,7 @@ struct ExecutorLauncher: Sendable {
         env.removeValue(forKey: "NOTIFY_SOCKET")
         env.removeValue(forKey: "WATCHDOG_USEC")
         env.removeValue(forKey: "WATCHDOG_PID")
-        return try Spawn.start(argv, environment: env, directory: "/", stdio: .descriptors(null, log, log), newSession: true)
+        return try Spawn.start(argv, environment: env, directory: "/", stdio: .descriptors(null, log, log), group: .newSession)
     }
 
     private var selfPath: String {

@@ -1,5 +1,6 @@
 import Foundation
 import mdb
+import MProcess
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -36,7 +37,7 @@ struct AgentProcess {
             let pid: pid_t
             do {
                 pid = try Spawn.start(argv, environment: environment, directory: directory,
-                                      stdio: .terminal(String(cString: name)), newSession: true)
+                                      stdio: .terminal(String(cString: name)), group: .newSession)
             } catch {
                 close(master)
                 throw error
@@ -48,7 +49,7 @@ struct AgentProcess {
         let pid: pid_t
         do {
             pid = try Spawn.start(argv, environment: environment, directory: directory,
-                                  stdio: .descriptors(stdin.read, stdout.write, stderr.write), newSession: false)
+                                  stdio: .descriptors(stdin.read, stdout.write, stderr.write), group: .newGroup)
         } catch {
             [stdin.read, stdin.write, stdout.read, stdout.write, stderr.read, stderr.write].forEach { close($0) }
             throw error

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import magent
+import MProcess
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -3,6 +3,7 @@ import Logging
 import magent
 import mdb
 import mgit
+import MProcess
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,6 @@
 import CProcess
 import Foundation
+import MProcess
 import Synchronization
 #if canImport(Glibc)
 import Glibc

@@ -2,6 +2,7 @@ import CProcess
 import Foundation
 import Logging
 import mdb
+import MProcess
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,4 +1,5 @@
 import Foundation
+import MProcess
 import MTestSupport
 import Testing
 @testable import mexec
@@ -10,7 +11,7 @@ import Glibc
     /// A `sleep` leading its own process group, with a child in the same group.
     private func startGroup() throws -> pid_t {
         try Spawn.start(["/bin/sh", "-c", "sleep 30 & exec sleep 30"], environment: ["PATH": "/usr/bin:/bin"],
-                        directory: "/", stdio: .descriptors(0, 1, 2), newSession: false)
+                        directory: "/", stdio: .descriptors(0, 1, 2), group: .newGroup)
     }
 
     @Test func aGroupWhoseLeaderHasAnotherStartTimeIsNeverSignalled() throws {

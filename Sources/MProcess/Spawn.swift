@@ -5,18 +5,23 @@ import Glibc
 #endif
 
 /// Why a process could not be started.
-struct SpawnError: Error, CustomStringConvertible {
-    var description: String
+public struct SpawnError: Error, CustomStringConvertible {
+    public var description: String
+
+    /// An error whose text says what failed and what to do.
+    public init(description: String) {
+        self.description = description
+    }
 }
 
-/// `posix_spawn` with the options M needs: a new process group or session,
+/// `posix_spawn` with the options M needs: a new process group or session (or neither),
 /// a working directory, exact descriptors 0–2 and nothing else inherited,
 /// and default signal handling (a parent may ignore SIGPIPE, as NIO's do; a
 /// child must not inherit that). posix_spawn rather than fork: after fork a Swift
 /// process may only exec, and posix_spawn does that safely for us.
-enum Spawn {
+public enum Spawn {
     /// What the child's descriptors 0, 1 and 2 are.
-    enum Stdio {
+    public enum Stdio {
         /// Duplicates of these parent descriptors.
         case descriptors(Int32, Int32, Int32)
         /// The terminal at this path, opened in the child after `setsid`, which
@@ -24,10 +29,19 @@ enum Spawn {
         case terminal(String)
     }
 
-    /// Starts `argv` with exactly `environment`. With `newSession`, the child
-    /// leads a new session (and group); otherwise it leads a new process group.
-    static func start(_ argv: [String], environment: [String: String], directory: String?, stdio: Stdio,
-                      newSession: Bool) throws -> pid_t {
+    /// Which process group and session the child is in.
+    public enum Group {
+        /// The parent's: signals to the parent's group reach it too (a helper such as git).
+        case parents
+        /// A new process group that the child leads, in the parent's session.
+        case newGroup
+        /// A new session (and group) that the child leads.
+        case newSession
+    }
+
+    /// Starts `argv` with exactly `environment` (`argv[0]` is looked up on its PATH).
+    public static func start(_ argv: [String], environment: [String: String], directory: String?, stdio: Stdio,
+                             group: Group) throws -> pid_t {
         guard let program = argv.first, !program.isEmpty else { throw SpawnError(description: "nothing to run: the command is empty") }
         let path = try resolve(program, searchPath: environment["PATH"] ?? "/usr/bin:/bin")
 
@@ -60,11 +74,14 @@ enum Spawn {
         sigemptyset(&empty)
         posix_spawnattr_setsigmask(&attributes, &empty)
         var flags = Int32(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)
-        if newSession {
-            flags |= Int32(m_spawn_setsid_flag())
-        } else {
+        switch group {
+        case .parents:
+            break
+        case .newGroup:
             flags |= Int32(POSIX_SPAWN_SETPGROUP)
             posix_spawnattr_setpgroup(&attributes, 0)
+        case .newSession:
+            flags |= Int32(m_spawn_setsid_flag())
         }
         posix_spawnattr_setflags(&attributes, Int16(flags))
 
@@ -84,7 +101,7 @@ enum Spawn {
 
     /// The executable for `program`: itself when it holds a '/', else the first
     /// match on `searchPath` (the child's PATH, not ours).
-    static func resolve(_ program: String, searchPath: String) throws -> String {
+    public static func resolve(_ program: String, searchPath: String) throws -> String {
         if program.contains("/") { return program }
         for dir in searchPath.split(separator: ":") where !dir.isEmpty {
             let candidate = "\(dir)/\(program)"
@@ -94,7 +111,7 @@ enum Spawn {
     }
 
     /// A pipe whose ends are closed on exec (the child gets its copies by dup2).
-    static func pipe() throws -> (read: Int32, write: Int32) {
+    public static func pipe() throws -> (read: Int32, write: Int32) {
         var fds: [Int32] = [0, 0]
         guard m_pipe2(&fds, O_CLOEXEC) == 0 else {
             throw SpawnError(description: "cannot create a pipe: \(String(cString: strerror(errno)))")
@@ -103,16 +120,16 @@ enum Spawn {
     }
 
     /// Waits for `pid` without blocking; the wait status when it has ended.
-    static func poll(_ pid: pid_t) -> Int32? {
+    public static func poll(_ pid: pid_t) -> Int32? {
         var status: Int32 = 0
         let rc = waitpid(pid, &status, WNOHANG)
         return rc == pid ? status : nil
     }
 
     /// The exit code of a wait status, if the process exited.
-    static func exitCode(_ status: Int32) -> Int? { (status & 0x7f) == 0 ? Int((status >> 8) & 0xff) : nil }
+    public static func exitCode(_ status: Int32) -> Int? { (status & 0x7f) == 0 ? Int((status >> 8) & 0xff) : nil }
     /// The signal that ended the process, if one did.
-    static func terminatingSignal(_ status: Int32) -> Int? {
+    public static func terminatingSignal(_ status: Int32) -> Int? {
         let sig = status & 0x7f
         return (sig != 0 && sig != 0x7f) ? Int(sig) : nil
     }
