@@ -53,9 +53,17 @@ struct ChildProcess {
     }
 
     /// `run`, on the calling thread (whose SIGPIPE `run` blocks).
-    private static func runBlocking(_ program: String, arguments: [String], environment: [String: String], stdin: [UInt8],
-                            stdoutLimit: Int, stderrLimit: Int) throws -> Outcome {
-        let input = try Spawn.pipe(), output = try Spawn.pipe(), errors = try Spawn.pipe()
+    private static func runBlocking(_ program: String, arguments: [String], environment: [String: String],
+                                    stdin: [UInt8], stdoutLimit: Int, stderrLimit: Int) throws -> Outcome {
+        // Stdin, stdout, stderr; when one cannot be made (no descriptors left), those made are closed.
+        var pipes: [(read: Int32, write: Int32)] = []
+        do {
+            for _ in 0..<3 { pipes.append(try Spawn.pipe()) }
+        } catch {
+            pipes.forEach { close($0.read); close($0.write) }
+            throw error
+        }
+        let (input, output, errors) = (pipes[0], pipes[1], pipes[2])
         var parentEnds = [input.write, output.read, errors.read]
         defer { parentEnds.forEach { if $0 >= 0 { close($0) } } }
         let pid: pid_t
