@@ -29,9 +29,12 @@ let package = Package(
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                "CWALBuffer",
             ],
             resources: [.embedInCode("migrations")]
         ),
+        // A SQLite VFS over the default one that writes each commit's WAL frames with one write instead of two per page.
+        .target(name: "CWALBuffer", linkerSettings: [.linkedLibrary("sqlite3")]),
         // Diffs of a run's workspace against its last approved point, approve/reject, apply to a target; drives `git`.
         .target(name: "mgit", dependencies: ["MProcess"]),
         // Random secrets and their stored hashes (tokens, sessions), shared by mweb and mcli.

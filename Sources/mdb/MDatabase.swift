@@ -25,6 +25,7 @@ public final class MDatabase: Sendable {
     /// this connection (a writer whose checkpoints another thread runs).
     public init(path: String, create: Bool = false, migrate: Bool = true, autoCheckpointPages: Int? = nil) throws {
         self.path = path
+        WALWriteBuffer.install()
         let fm = FileManager.default
         if !fm.fileExists(atPath: path) {
             guard create else { throw MDBError.databaseMissing(path: path) }

@@ -8,7 +8,7 @@ func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("mstress: \(message)\n".utf8))
     exit(2)
 }
-guard args.count >= 3 else { fail("usage: mstress claim|append|resolve|tail DB …") }
+guard args.count >= 3 else { fail("usage: mstress claim|append|resolve|tail|walwrites|fill DB …") }
 let db: MDatabase
 do { db = try MDatabase(path: args[2]) } catch { fail("\(error)") }
 var out = ""
@@ -58,7 +58,50 @@ case "tail":
             usleep(500)
         }
     }
+case "walwrites":
+    // walwrites DB RUN: commits of 1, 8 and 64 pages of output; per commit, print
+    // "PAGES ASKED MADE LATE": the WAL writes SQLite asked for, those made, and
+    // those made only when the commit was announced.
+    let runId = Int64(args[3])!
+    for pages in [1, 8, 64] {
+        let before = WALWriteBuffer.counts
+        try db.append(runId: runId, (0..<pages).map { _ in bigOutput() })
+        let after = WALWriteBuffer.counts
+        out += "\(pages) \(after.asked - before.asked) \(after.made - before.made) \(after.atAnnouncement - before.atAnnouncement)\n"
+    }
+case "fill":
+    // fill DB RUN: with the file size limit just above the WAL's size, a commit of
+    // ~600 KB must fail; print "failed", the run's event count before and after it,
+    // then, with the limit lifted, "stored" and the count after one more commit.
+    let runId = Int64(args[3])!
+    // (Glibc imports RLIMIT_FSIZE as an enum case.)
+    let RLIMIT_FSIZE_VALUE = __rlimit_resource_t(RLIMIT_FSIZE.rawValue)
+    signal(SIGXFSZ, SIG_IGN)
+    func count() throws -> Int { try db.events(runId: runId, afterSeq: 0, limit: 100_000).count }
+    let walSize = (try? FileManager.default.attributesOfItem(atPath: args[2] + "-wal")[.size] as? Int) ?? 0
+    var limit = rlimit()
+    getrlimit(RLIMIT_FSIZE_VALUE, &limit)
+    let lifted = limit
+    limit.rlim_cur = rlim_t(walSize + 64 * 1024)
+    guard setrlimit(RLIMIT_FSIZE_VALUE, &limit) == 0 else { fail("setrlimit: \(String(cString: strerror(errno)))") }
+    out += "before \(try count())\n"
+    do {
+        try db.append(runId: runId, (0..<200).map { _ in bigOutput() })
+        out += "stored the big commit\n"
+    } catch {
+        out += "failed: \(error)\n"
+    }
+    out += "after \(try count())\n"
+    var restore = lifted
+    setrlimit(RLIMIT_FSIZE_VALUE, &restore)
+    try db.append(runId: runId, [bigOutput()])
+    out += "stored\nfinally \(try count())\n"
 default:
     fail("unknown command \(args[1])")
 }
 FileHandle.standardOutput.write(Data(out.utf8))
+
+/// An output event of about a page (3 KB of text).
+func bigOutput() -> NewEvent {
+    NewEvent(EventType.output, ["stream": "stdout", "text": .string(String(repeating: "0123456789abcdef", count: 190) + "\n")])
+}

@@ -39,6 +39,8 @@ final class DelegatedOutput {
         var pending: Int64 = 0
         /// Something new may wait (an edge came, or the last read was full).
         var ready = true
+        /// An edge said the agent's side is closed: what the pipe holds is all there will be.
+        var hungUp = false
         /// The agent's side is closed and every byte of it is taken.
         var ended = false
     }
@@ -73,6 +75,9 @@ final class DelegatedOutput {
     /// The writer's own pipe that tee copies into and it reads from (empty between reads).
     private let scratch: (read: Int32, write: Int32)
     private var buffer: [UInt8]
+    /// What `takeEdges` reads from the epoll instance (kept: it runs every round).
+    private var edgeTokens = [UInt64](repeating: 0, count: 256)
+    private var edgeHangups = [Int32](repeating: 0, count: 256)
     private let logger: Logger
 
     init(logger: Logger) throws {
@@ -136,18 +141,20 @@ final class DelegatedOutput {
         for run in runs.values where run.client == client { remove(runId: run.runId) }
     }
 
-    /// Marks the streams whose pipes got something (without waiting).
+    /// Marks the streams whose pipes got something (without waiting), and
+    /// those whose agent's side closed.
     func takeEdges() {
-        var tokens = [UInt64](repeating: 0, count: 256)
         while true {
-            let n = Int(m_epoll_wait(epoll, &tokens, Int32(tokens.count), 0))
+            let n = Int(m_epoll_wait_hangups(epoll, &edgeTokens, &edgeHangups, Int32(edgeTokens.count), 0))
             if n <= 0 { return }
             // A sink's edge (its executor drained it) only wakes the loop, which consumes what waits.
-            for token in tokens[0..<n] where token & sinkToken == 0 {
+            for (token, hangup) in zip(edgeTokens[0..<n], edgeHangups[0..<n]) where token & sinkToken == 0 {
                 let runId = Int64(bitPattern: token >> 8), index = Int(token & 0x7F)
-                if runs[runId]?.streams.indices.contains(index) == true { runs[runId]!.streams[index].ready = true }
+                guard runs[runId]?.streams.indices.contains(index) == true else { continue }
+                runs[runId]!.streams[index].ready = true
+                if hangup != 0 { runs[runId]!.streams[index].hungUp = true }
             }
-            if n < tokens.count { return }
+            if n < edgeTokens.count { return }
         }
     }
 
@@ -292,7 +299,9 @@ final class DelegatedOutput {
         // Everything the pipe held was copied: wait for the next edge.
         let drained = count < want
         if drained { stream.ready = false }
-        let closed = drained && hangUp(&stream)
+        // The edge that said so came before this read, so it copied the last bytes.
+        let closed = drained && stream.hungUp
+        if closed { stream.ended = true }
         guard count > skip else { return [] }
         // Events of at most `outputEventMaxBytes`, cut between characters; a character cut
         // at the end stays in the pipe, unless the agent's side closed: then it goes as bytes.
@@ -307,15 +316,6 @@ final class DelegatedOutput {
         }
         if closed && start < count { pieces.append(Array(buffer[start..<count])) }
         return pieces
-    }
-
-    /// Whether the agent's side of `stream`'s pipe is closed (asked once
-    /// everything it held was copied): the stream then ends with this round.
-    private func hangUp(_ stream: inout Stream) -> Bool {
-        var entry = pollfd(fd: stream.pipe, events: Int16(POLLIN), revents: 0)
-        let closed = poll(&entry, 1, 0) > 0 && entry.revents & Int16(POLLHUP) != 0
-        if closed { stream.ended = true }
-        return closed
     }
 
     private func token(_ runId: Int64, _ index: Int) -> UInt64 { UInt64(bitPattern: runId) << 8 | UInt64(index) }
