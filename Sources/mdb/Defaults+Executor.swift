@@ -55,8 +55,9 @@ extension Defaults {
     /// How often an executor without a writer connection tries to connect again.
     public static let outputWriterReconnectMilliseconds: Int = 1_000
     /// How long the shared writer waits, after a batch arrives, for other
-    /// connected executors' batches to commit them together (never with one executor).
-    public static let outputWriterGatherMicroseconds: Int = 1_000
+    /// connected executors' batches to commit them together (never with one
+    /// executor). Shorter waits mean more, smaller commits (see docs/MEXEC.md).
+    public static let outputWriterGatherMicroseconds: Int = 500
     /// The shared writer's own automatic checkpoint threshold (WAL pages): a
     /// safety net, as the daemon checkpoints every `checkpointIntervalMilliseconds`.
     public static let outputWriterAutoCheckpointPages: Int = 20_000
