@@ -3,7 +3,8 @@ import CWALBuffer
 /// Gathers each commit's WAL writes into one (`CWALBuffer`'s VFS, made the
 /// process's default before the first connection opens). SQLite writes a WAL
 /// frame as two `pwrite`s, so the shared writer's rounds of ~40 pages cost
-/// ~80 system calls each; with the buffer, one. The files are unchanged.
+/// ~80 system calls each; with the buffer, one per 31 frames. The files are
+/// unchanged.
 public enum WALWriteBuffer {
     /// Installs the VFS once per process; later calls do nothing. If SQLite
     /// refuses it, connections use the default VFS as before (correct, unbuffered).
@@ -12,9 +13,6 @@ public enum WALWriteBuffer {
     }
 
     private static let installed: Int32 = m_walbuffer_install()
-
-    /// Whether the VFS is the process's default.
-    public static var isInstalled: Bool { installed == 0 }
 
     /// WAL writes SQLite asked for in this process, writes made to the files,
     /// and those of them made only when a commit was announced (its end was
