@@ -17,7 +17,7 @@ func buildApplication(config: AppConfig, logger: Logger? = nil,
     let logger = logger ?? Logger(label: "mweb")
     let db = try MDatabase(path: config.databasePath)
     let fanOut = FanOut(clientQueueFrames: config.clientQueueFrames)
-    let tailer = Tailer(databasePath: config.databasePath, store: db, fanOut: fanOut,
+    let tailer = Tailer(databasePath: config.databasePath, fanOut: fanOut,
                         startAfterId: try db.lastEventId(),
                         logger: logger)
     let router = buildRouter(store: db, fanOut: fanOut, config: config)

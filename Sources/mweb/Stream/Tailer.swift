@@ -6,15 +6,15 @@ import mdb
 
 /// The one poller per mweb process: waits for a commit (`ChangeWatch`:
 /// inotify plus `PRAGMA data_version`) and, only when there was one, reads the new events
-/// by id in pages (ending each read before publishing) and hands them to the
-/// fan-out. Its cost per tick does not depend on the number of clients.
+/// by id in pages (`EventFeed`, a statement of its own; each read ends before
+/// publishing) and hands them to the fan-out. Its cost per tick does not
+/// depend on the number of clients.
 ///
 /// The loop runs on its own thread, blocking in `waitForChange`: nothing in
 /// it needs to suspend (publishing only enqueues), and a blocking wait must
 /// not hold a cooperative-pool thread. `run()` awaits the thread.
 struct Tailer: Service {
     let databasePath: String
-    let store: any MStore
     let fanOut: FanOut
     /// The last event id already in the database when mweb started: clients
     /// replay up to it from the database, the tailer publishes what follows.
@@ -29,7 +29,8 @@ struct Tailer: Service {
             try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
                     let thread = Thread { [self] in
-                        done.resume(with: Result { try loop(watch: watch, stop: stop) })
+                        // The feed is made and used on this thread only (it is not thread-safe).
+                        done.resume(with: Result { try loop(watch: watch, feed: EventFeed(path: databasePath), stop: stop) })
                     }
                     thread.name = "mweb-tailer"
                     thread.start()
@@ -42,7 +43,7 @@ struct Tailer: Service {
         }
     }
 
-    private func loop(watch: ChangeWatch, stop: borrowing Atomic<Bool>) throws {
+    private func loop(watch: ChangeWatch, feed: EventFeed, stop: borrowing Atomic<Bool>) throws {
         var lastId = startAfterId
         while !stop.load(ordering: .relaxed) {
             do {
@@ -50,7 +51,7 @@ struct Tailer: Service {
                 // quarter second at most, to notice `stop`): no cost when idle,
                 // a wake within microseconds of a commit.
                 if try watch.waitForChange(timeout: Double(WebDefaults.idleWakeMilliseconds) / 1000) {
-                    lastId = try publish(after: lastId)
+                    lastId = try publish(after: lastId, from: feed)
                 }
             } catch {
                 // A busy or briefly unreadable database is retried on the next tick.
@@ -61,10 +62,10 @@ struct Tailer: Service {
     }
 
     /// Publishes every event with an id above `lastId`; returns the new last id.
-    private func publish(after lastId: Int64) throws -> Int64 {
+    private func publish(after lastId: Int64, from feed: EventFeed) throws -> Int64 {
         var last = lastId
         while true {
-            let page = try store.events(afterId: last, limit: WebDefaults.pageSize)
+            let page = try feed.events(afterId: last, limit: WebDefaults.pageSize)
             guard let tail = page.last else { return last }
             fanOut.publish(page.map(WireFrame.init))
             last = tail.id
