@@ -52,23 +52,19 @@ int m_epoll_remove(int epfd, int fd) {
     return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, &event);
 }
 
-int m_epoll_wait(int epfd, unsigned long long *tokens, int max, int timeout_ms) {
-    struct epoll_event events[256];
-    if (max > 256) max = 256;
-    int n = epoll_wait(epfd, events, max, timeout_ms);
-    for (int i = 0; i < n; i++) tokens[i] = events[i].data.u64;
-    return n;
-}
-
 int m_epoll_wait_hangups(int epfd, unsigned long long *tokens, int *hangups, int max, int timeout_ms) {
     struct epoll_event events[256];
     if (max > 256) max = 256;
     int n = epoll_wait(epfd, events, max, timeout_ms);
     for (int i = 0; i < n; i++) {
         tokens[i] = events[i].data.u64;
-        hangups[i] = (events[i].events & (EPOLLHUP | EPOLLERR)) != 0;
+        if (hangups) hangups[i] = (events[i].events & (EPOLLHUP | EPOLLERR)) != 0;
     }
     return n;
+}
+
+int m_epoll_wait(int epfd, unsigned long long *tokens, int max, int timeout_ms) {
+    return m_epoll_wait_hangups(epfd, tokens, NULL, max, timeout_ms);
 }
 
 int m_epoll_add_edge(int epfd, int fd, unsigned long long token) {

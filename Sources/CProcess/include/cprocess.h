@@ -24,7 +24,7 @@ int m_epoll_add(int epfd, int fd, unsigned long long token);
 int m_epoll_remove(int epfd, int fd);
 /// Waits up to `timeout_ms` (-1: forever) and writes the tokens of up to `max` ready descriptors; returns their count.
 int m_epoll_wait(int epfd, unsigned long long *tokens, int max, int timeout_ms);
-/// Like `m_epoll_wait`, and sets `hangups[i]` when the other side of descriptor `i` is closed (EPOLLHUP, EPOLLERR).
+/// Like `m_epoll_wait`, and sets `hangups[i]` (unless `hangups` is NULL) when the other side of descriptor `i` is closed (EPOLLHUP, EPOLLERR).
 int m_epoll_wait_hangups(int epfd, unsigned long long *tokens, int *hangups, int max, int timeout_ms);
 /// Like `m_epoll_add`, edge-triggered: reported once per new write (and at hang-up), not while data waits.
 int m_epoll_add_edge(int epfd, int fd, unsigned long long token);

@@ -10,9 +10,7 @@ public final class EventFeed {
 
     /// Opens its own read-only connection to the database at `path`.
     public init(path: String) throws {
-        statement = try RawStatement(path: path, sql: """
-            SELECT id, run_id, seq, ts, type, data FROM events WHERE id > ?1 ORDER BY id LIMIT ?2
-            """)
+        statement = try RawStatement(path: path, sql: Event.afterIdSQL)
     }
 
     /// Events with `id > afterId`, in commit order, at most `limit` (what

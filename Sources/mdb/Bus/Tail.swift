@@ -1,5 +1,11 @@
 import GRDB
 
+extension Event {
+    /// Events of all runs after an id (?1), in commit order, at most ?2: read
+    /// through the pool (`MDatabase.events(afterId:)`) and by `EventFeed`.
+    static let afterIdSQL = "SELECT id, run_id, seq, ts, type, data FROM events WHERE id > ?1 ORDER BY id LIMIT ?2"
+}
+
 extension MDatabase {
     /// A run's events with `seq > afterSeq`, in order, at most `limit`.
     public func events(runId: Int64, afterSeq: Int64, limit: Int = Defaults.maxEventPageSize) throws -> [Event] {
@@ -16,9 +22,8 @@ extension MDatabase {
     /// keeps `id > last_seen` never misses a row.
     public func events(afterId: Int64, limit: Int = Defaults.maxEventPageSize) throws -> [Event] {
         try read { db in
-            try Event.fetchAll(db.cachedStatement(sql: """
-                SELECT id, run_id, seq, ts, type, data FROM events WHERE id > ? ORDER BY id LIMIT ?
-                """), arguments: [afterId, max(1, min(limit, Defaults.maxEventPageSize))])
+            try Event.fetchAll(db.cachedStatement(sql: Event.afterIdSQL),
+                               arguments: [afterId, max(1, min(limit, Defaults.maxEventPageSize))])
         }
     }
 
