@@ -20,7 +20,7 @@ func buildApplication(config: AppConfig, logger: Logger? = nil,
     let tailer = Tailer(databasePath: config.databasePath, fanOut: fanOut,
                         startAfterId: try db.lastEventId(),
                         logger: logger)
-    let router = buildRouter(store: db, fanOut: fanOut, config: config)
+    let router = buildRouter(store: ThreadedStore(db: db), fanOut: fanOut, config: config)
     let scheme = config.tls == nil ? "http" : "https"
     let base = HTTPServerBuilder.http1WebSocketUpgrade(
         webSocketRouter: router,

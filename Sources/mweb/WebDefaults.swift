@@ -18,6 +18,8 @@ enum WebDefaults {
     static let idleWakeMilliseconds = 250
     /// Largest `limit` a list accepts (larger ones are clamped).
     static let maxListLimit = 1_000
+    /// Threads that run mweb's SQLite reads (`ThreadedStore`; writes have one thread of their own).
+    static let storeReaderThreads = 4
     /// The session cookie's name.
     static let sessionCookie = "m_session"
 }

@@ -15,21 +15,21 @@ struct Authenticator: RouterMiddleware {
     func handle(_ request: Request, context: Context,
                 next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        context.identity = try authenticate(request, peer: context.peerAddress)
+        context.identity = try await authenticate(request, peer: context.peerAddress)
         return try await next(request, context)
     }
 
     /// The identity behind the request's credential.
-    func authenticate(_ request: Request, peer: String) throws -> Identity {
+    func authenticate(_ request: Request, peer: String) async throws -> Identity {
         let bearer = Self.bearerToken(request)
         let cookie = request.cookies[WebDefaults.sessionCookie]?.value
         guard bearer != nil || cookie != nil else { throw APIError.unauthorized() }
         if let wait = limiter.retryAfter(peer) { throw FailedAuthLimiter.tooMany(retryAfter: wait) }
-        if let bearer, let token = try lookUpToken(secret: bearer) {
+        if let bearer, let token = try await lookUpToken(secret: bearer) {
             return Identity(tokenId: token.id, name: token.name, scope: TokenScope(rawValue: token.scope) ?? .read,
                             viaCookie: false)
         }
-        if bearer == nil, let cookie, let token = try store.sessionToken(hash: Secret.hash(cookie)) {
+        if bearer == nil, let cookie, let token = try await store.sessionToken(hash: Secret.hash(cookie)) {
             return Identity(tokenId: token.id, name: token.name, scope: TokenScope(rawValue: token.scope) ?? .read,
                             viaCookie: true)
         }
@@ -39,13 +39,13 @@ struct Authenticator: RouterMiddleware {
 
     /// The unrevoked token for a secret: looked up by its hash, then the
     /// stored and computed digests compared in constant time.
-    func lookUpToken(secret: String) throws -> Token? {
+    func lookUpToken(secret: String) async throws -> Token? {
         let digest = Secret.hash(secret)
-        guard let token = try store.activeToken(hash: digest), Secret.constantTimeEquals(token.hash, digest) else {
+        guard let token = try await store.activeToken(hash: digest), Secret.constantTimeEquals(token.hash, digest) else {
             return nil
         }
         if token.lastUsedAt.map({ $0 < Timestamp.format(seconds: Int(Date().timeIntervalSince1970) - 60, milliseconds: 0) }) ?? true {
-            try? store.touchToken(id: token.id)
+            try? await store.touchToken(id: token.id)
         }
         return token
     }

@@ -22,13 +22,13 @@ struct ApprovalsController {
         }
         let runId = try RequestInput.integer(request, "run_id", fallback: 0)
         let limit = try RequestInput.limit(request, fallback: 100)
-        let approvals = try store.approvals(status: status, runId: runId > 0 ? runId : nil, limit: limit)
+        let approvals = try await store.approvals(status: status, runId: runId > 0 ? runId : nil, limit: limit)
         return JSONResponse.make(.object([("approvals", .array(approvals.map(\.api)))]))
     }
 
     @Sendable func show(_ request: Request, context: MRequestContext) async throws -> Response {
         _ = try context.require(.read)
-        return JSONResponse.make(try store.approval(RequestInput.id(context)).api)
+        return JSONResponse.make(try await store.approval(RequestInput.id(context)).api)
     }
 
     @Sendable func decide(_ request: Request, context: MRequestContext) async throws -> Response {
@@ -38,7 +38,7 @@ struct ApprovalsController {
         guard let word = try body.string("decision"), let decision = Decision(rawValue: word) else {
             throw APIError.invalid("`decision` must be \"approve\" or \"reject\"")
         }
-        let approval = try store.resolveApproval(id: id, decision: decision, by: "web:\(who.name)",
+        let approval = try await store.resolveApproval(id: id, decision: decision, by: "web:\(who.name)",
                                                  note: try body.string("note"), always: try body.bool("always") ?? false)
         return JSONResponse.make(approval.api)
     }

@@ -14,18 +14,18 @@ struct DiffsController {
 
     @Sendable func list(_ request: Request, context: MRequestContext) async throws -> Response {
         _ = try context.require(.read)
-        let diffs = try store.diffs(runId: RequestInput.id(context), limit: try RequestInput.limit(request, fallback: 100))
+        let diffs = try await store.diffs(runId: RequestInput.id(context), limit: try RequestInput.limit(request, fallback: 100))
         return JSONResponse.make(.object([("diffs", .array(diffs.map { $0.api(withPatch: false) }))]))
     }
 
     @Sendable func show(_ request: Request, context: MRequestContext) async throws -> Response {
         _ = try context.require(.read)
-        return JSONResponse.make(try store.diff(RequestInput.id(context)).api(withPatch: true))
+        return JSONResponse.make(try await store.diff(RequestInput.id(context)).api(withPatch: true))
     }
 
     @Sendable func request(_ request: Request, context: MRequestContext) async throws -> Response {
         let who = try context.require(.steer)
-        let asked = try store.requestDiff(runId: RequestInput.id(context), by: "web:\(who.name)")
+        let asked = try await store.requestDiff(runId: RequestInput.id(context), by: "web:\(who.name)")
         return JSONResponse.make(.object([
             ("id", .int(asked.id)), ("run_id", .int(asked.runId)), ("created_at", .string(asked.createdAt)),
         ]), status: .accepted)

@@ -14,8 +14,8 @@ struct EventsController {
         let id = try RequestInput.id(context)
         let after = try RequestInput.integer(request, "after", fallback: 0)
         let limit = try RequestInput.limit(request, fallback: WebDefaults.maxListLimit)
-        _ = try store.run(id)
-        let events = try store.events(runId: id, afterSeq: after, limit: limit)
+        _ = try await store.run(id)
+        let events = try await store.events(runId: id, afterSeq: after, limit: limit)
         // Events are embedded as stored (`wireJSON`), never decoded and re-encoded.
         var body = "{\"events\":["
         for (i, event) in events.enumerated() {

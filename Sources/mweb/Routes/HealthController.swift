@@ -11,7 +11,7 @@ struct HealthController {
 
     @Sendable func health(_ request: Request, context: MRequestContext) async throws -> Response {
         do {
-            let last = try store.lastEventId()
+            let last = try await store.lastEventId()
             return JSONResponse.make(.object([("status", "ok"), ("last_event_id", .int(last))]))
         } catch {
             throw APIError(.serviceUnavailable, "unavailable", "the database cannot be read: \(error)")

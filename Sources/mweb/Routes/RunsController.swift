@@ -17,7 +17,7 @@ struct RunsController {
         _ = try context.require(.steer)
         let body = try await RequestInput.jsonObject(request)
         let new = try Self.newRun(from: body)
-        return JSONResponse.make(try store.createRun(new).api, status: .created)
+        return JSONResponse.make(try await store.createRun(new).api, status: .created)
     }
 
     /// `{title?, agent, command | argv, prompt?, pty?, repo?: {url, ref?}, env?, target?}` → `NewRun` (422 on a wrong shape).
@@ -69,7 +69,7 @@ struct RunsController {
             }
             status = parsed
         }
-        let runs = try store.runs(limit: limit, beforeId: before > 0 ? before : nil, status: status)
+        let runs = try await store.runs(limit: limit, beforeId: before > 0 ? before : nil, status: status)
         var fields: [(String, JSONValue)] = [("runs", .array(runs.map(\.api)))]
         fields.append(("next_before", runs.count == limit ? .optional(runs.last?.id) : .null))
         return JSONResponse.make(.object(fields))
@@ -77,7 +77,7 @@ struct RunsController {
 
     @Sendable func show(_ request: Request, context: MRequestContext) async throws -> Response {
         _ = try context.require(.read)
-        return JSONResponse.make(try store.run(RequestInput.id(context)).api)
+        return JSONResponse.make(try await store.run(RequestInput.id(context)).api)
     }
 
     @Sendable func input(_ request: Request, context: MRequestContext) async throws -> Response {
@@ -87,7 +87,7 @@ struct RunsController {
         let text = try body.string("text") ?? ""
         let eof = try body.bool("eof") ?? false
         if text.isEmpty && !eof { throw APIError.invalid("send `text`, or `eof: true` to close the run's input") }
-        let input = try store.queueInput(runId: id, text: text, newline: try body.bool("newline") ?? true, eof: eof,
+        let input = try await store.queueInput(runId: id, text: text, newline: try body.bool("newline") ?? true, eof: eof,
                                          source: "web:\(who.name)")
         return JSONResponse.make(.object([
             ("id", .int(input.id)), ("run_id", .int(input.runId)), ("text", .string(input.text)),
@@ -97,7 +97,7 @@ struct RunsController {
 
     @Sendable func cancel(_ request: Request, context: MRequestContext) async throws -> Response {
         let who = try context.require(.steer)
-        return JSONResponse.make(try store.requestCancel(runId: RequestInput.id(context), by: "web:\(who.name)").api,
+        return JSONResponse.make(try await store.requestCancel(runId: RequestInput.id(context), by: "web:\(who.name)").api,
                                  status: .accepted)
     }
 }

@@ -26,12 +26,12 @@ struct SessionController {
         guard let secret = try body.string("token"), !secret.isEmpty else {
             throw APIError.invalid("send {\"token\": \"m_…\"}; `mcli token create` makes one")
         }
-        guard let token = try authenticator.lookUpToken(secret: secret) else {
+        guard let token = try await authenticator.lookUpToken(secret: secret) else {
             limiter.recordFailure(context.peerAddress)
             throw APIError.unauthorized("that token is not valid (revoked or mistyped)")
         }
         let cookieValue = Secret.generate(prefix: "s_")
-        _ = try store.createSession(tokenId: token.id, hash: Secret.hash(cookieValue),
+        _ = try await store.createSession(tokenId: token.id, hash: Secret.hash(cookieValue),
                                     lifetimeSeconds: Defaults.sessionLifetimeSeconds)
         var response = JSONResponse.make(.object([("name", .string(token.name)), ("scope", .string(token.scope))]))
         response.setCookie(Cookie(name: WebDefaults.sessionCookie, value: cookieValue,
@@ -41,13 +41,13 @@ struct SessionController {
     }
 
     @Sendable func whoAmI(_ request: Request, context: MRequestContext) async throws -> Response {
-        let identity = try authenticator.authenticate(request, peer: context.peerAddress)
+        let identity = try await authenticator.authenticate(request, peer: context.peerAddress)
         return JSONResponse.make(.object([("name", .string(identity.name)), ("scope", .string(identity.scope.rawValue))]))
     }
 
     @Sendable func logout(_ request: Request, context: MRequestContext) async throws -> Response {
         if let cookie = request.cookies[WebDefaults.sessionCookie]?.value {
-            try store.deleteSession(hash: Secret.hash(cookie))
+            _ = try await store.deleteSession(hash: Secret.hash(cookie))
         }
         var response = Response(status: .noContent)
         response.setCookie(Cookie(name: WebDefaults.sessionCookie, value: "", maxAge: 0, path: "/",

@@ -17,7 +17,7 @@ struct StreamController {
     func addRoutes(to group: RouterGroup<MRequestContext>) {
         group.ws("runs/:id/stream", shouldUpgrade: { request, context in
             try check(request, context)
-            _ = try store.run(RequestInput.id(context))
+            _ = try await store.run(RequestInput.id(context))
             _ = try RequestInput.integer(request, "after", fallback: 0)
             return .upgrade([:])
         }, onUpgrade: { inbound, outbound, ws in
@@ -31,7 +31,8 @@ struct StreamController {
             return .upgrade([:])
         }, onUpgrade: { inbound, outbound, ws in
             // Without `after`, the all-runs stream starts with what happens next.
-            let after = try RequestInput.integer(ws.request, "after", fallback: try store.lastEventId())
+            let latest = try await store.lastEventId()
+            let after = try RequestInput.integer(ws.request, "after", fallback: latest)
             try await serve(inbound: inbound, outbound: outbound, channel: ws.requestContext.channel, runId: nil, after: after)
         })
     }
@@ -103,7 +104,7 @@ struct StreamController {
     private func replay(to writer: inout FrameWriter, runId: Int64?, after: Int64) async throws -> Int64 {
         var cursor = after
         while true {
-            let page = try replayPage(runId: runId, after: cursor)
+            let page = try await replayPage(runId: runId, after: cursor)
             if let last = page.last { cursor = runId == nil ? last.id : last.seq }
             try await writer.write(page)
             if page.count < WebDefaults.pageSize { return cursor }
@@ -113,9 +114,12 @@ struct StreamController {
     /// The next page of stored events after `cursor`, encoded. One read,
     /// finished before any send; the rows are dropped once encoded, so a
     /// client holds at most two pages (one being sent, one ready).
-    private func replayPage(runId: Int64?, after cursor: Int64) throws -> [WireFrame] {
-        let events = try runId.map { try store.events(runId: $0, afterSeq: cursor, limit: WebDefaults.pageSize) }
-            ?? store.events(afterId: cursor, limit: WebDefaults.pageSize)
+    private func replayPage(runId: Int64?, after cursor: Int64) async throws -> [WireFrame] {
+        let events = if let runId {
+            try await store.events(runId: runId, afterSeq: cursor, limit: WebDefaults.pageSize)
+        } else {
+            try await store.events(afterId: cursor, limit: WebDefaults.pageSize)
+        }
         return events.map(WireFrame.init)
     }
 }
