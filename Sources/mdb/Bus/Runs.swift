@@ -22,6 +22,10 @@ public struct NewRun: Sendable, Equatable {
     /// The agents M knows how to drive.
     public static let agents: Set<String> = ["command", "claude", "acp", "openai"]
 
+    /// The kinds a person is offered for a new run (`GET /api/v1/agents`): those mexec has a
+    /// driver for today. `agents` also accepts kinds whose drivers are still being written.
+    public static let offeredAgents: [String] = ["command"]
+
     /// Checks the request; the message says what to fix.
     public func validate() throws {
         guard NewRun.agents.contains(agent) else {

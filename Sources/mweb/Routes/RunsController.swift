@@ -1,7 +1,7 @@
 import Hummingbird
 import mdb
 
-/// `/runs`: create, list, show, input, cancel.
+/// `/runs`: create, list, show, input, cancel; `/agents`: the kinds a new run may have.
 struct RunsController {
     let store: any MStore
 
@@ -11,6 +11,13 @@ struct RunsController {
         group.get("runs/:id", use: show)
         group.post("runs/:id/input", use: input)
         group.post("runs/:id/cancel", use: cancel)
+        group.get("agents", use: agents)
+    }
+
+    /// `{"agents": [{"kind"}]}`: what the web app's new-run form offers, so it never guesses.
+    @Sendable func agents(_ request: Request, context: MRequestContext) async throws -> Response {
+        _ = try context.require(.read)
+        return JSONResponse.make(.object([("agents", .array(NewRun.offeredAgents.map { .object([("kind", .string($0))]) }))]))
     }
 
     @Sendable func create(_ request: Request, context: MRequestContext) async throws -> Response {

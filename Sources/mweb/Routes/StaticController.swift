@@ -2,15 +2,47 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// The web client (`Public/`, embedded in the binary) at `/`, and the API's
-/// OpenAPI document at `/api/v1/openapi.yaml`. The page holds no data, so it
+/// The web app (`Public/`, embedded in the binary) at `/`, and the API's
+/// OpenAPI document at `/api/v1/openapi.yaml`. The app holds no data, so it
 /// needs no token; everything it shows comes from the API.
 struct StaticController {
-    private static let files: [String: (type: String, bytes: [UInt8])] = [
-        "index.html": ("text/html; charset=utf-8", PackageResources.index_html),
-        "app.js": ("text/javascript; charset=utf-8", PackageResources.app_js),
-        "style.css": ("text/css; charset=utf-8", PackageResources.style_css),
+    /// Every file of `Public/` by the name it is served under. SwiftPM embeds
+    /// each file as `PackageResources.<name>`, so a new file is listed here too
+    /// (`StaticControllerTests` fails for a file of the folder that is not).
+    static let files: [String: [UInt8]] = [
+        "index.html": PackageResources.index_html,
+        "style.css": PackageResources.style_css,
+        "app.js": PackageResources.app_js,
+        "api.js": PackageResources.api_js,
+        "stream.js": PackageResources.stream_js,
+        "ansi.js": PackageResources.ansi_js,
+        "logview.js": PackageResources.logview_js,
+        "dom.js": PackageResources.dom_js,
+        "session.js": PackageResources.session_js,
+        "runs.js": PackageResources.runs_js,
+        "run.js": PackageResources.run_js,
+        "approvals.js": PackageResources.approvals_js,
+        "newrun.js": PackageResources.newrun_js,
+        "sw.js": PackageResources.sw_js,
+        "manifest.webmanifest": PackageResources.manifest_webmanifest,
+        "icon.svg": PackageResources.icon_svg,
+        "icon-180.png": PackageResources.icon_180_png,
+        "icon-192.png": PackageResources.icon_192_png,
+        "icon-512.png": PackageResources.icon_512_png,
     ]
+
+    /// The content type for a file name, by its extension.
+    static func contentType(_ name: String) -> String {
+        switch name.split(separator: ".").last {
+        case "html": return "text/html; charset=utf-8"
+        case "js": return "text/javascript; charset=utf-8"
+        case "css": return "text/css; charset=utf-8"
+        case "webmanifest": return "application/manifest+json"
+        case "svg": return "image/svg+xml"
+        case "png": return "image/png"
+        default: return "application/octet-stream"
+        }
+    }
 
     func addRoutes(to router: Router<MRequestContext>, api: RouterGroup<MRequestContext>) {
         router.get("/") { _, _ in Self.file("index.html") }
@@ -28,12 +60,12 @@ struct StaticController {
     }
 
     private static func file(_ name: String) -> Response {
-        let file = files[name]!
-        return Response(status: .ok, headers: [
-            .contentType: file.type, .cacheControl: "no-cache",
+        Response(status: .ok, headers: [
+            // no-cache: the browser (and the service worker) revalidate, so a new mweb's app is used at once.
+            .contentType: contentType(name), .cacheControl: "no-cache",
             // The page loads only its own scripts and talks only to its own origin.
             .contentSecurityPolicy: "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:",
             HTTPField.Name("X-Content-Type-Options")!: "nosniff",
-        ], body: .init(byteBuffer: ByteBuffer(bytes: file.bytes)))
+        ], body: .init(byteBuffer: ByteBuffer(bytes: files[name]!)))
     }
 }

@@ -1,0 +1,181 @@
+// A run's log: output lines (stdout and stderr told apart, ANSI styles),
+// follows the tail unless the person scrolled up (then a "jump to live"
+// button), and puts in the page only the rows that are visible, so a
+// 100,000-line run scrolls as smoothly as a short one. Lines wrap at the
+// width of the box: the font is monospace, so a line of n characters takes
+// ceil(n / columns) rows of one fixed height, and the row under any scroll
+// offset is found by arithmetic.
+import { AnsiParser, span } from "./ansi.js";
+import { h } from "./dom.js";
+
+const overscanRows = 20;
+
+export class LogView {
+  /** Builds the view inside `host` (an empty element). */
+  constructor(host) {
+    this.host = host;
+    host.classList.add("log");
+    host.logView = this; // tests and the console reach the model through the element
+    this.spacer = h("div", { class: "log-spacer" });
+    this.rowsEl = h("div", { class: "log-rows" });
+    this.scroller = h("div", { class: "log-scroll", tabindex: "0", role: "log", "aria-label": "run output", "aria-live": "off" },
+      this.spacer, this.rowsEl);
+    this.jump = h("button", { class: "log-jump", type: "button", hidden: true, onclick: () => this.jumpToLive() }, "Jump to live ↓");
+    host.append(this.scroller, this.jump);
+    this.lines = [];      // {stream, segs: [{text, style}], len, open, cr}
+    this.rowLine = [];    // row → its line
+    this.rowStart = [];   // row → the line's first character on it
+    this.parsers = {};
+    this.follow = true;
+    this.cols = 0;
+    this.rowHeight = 0;
+    this.scheduled = false;
+    this.scroller.addEventListener("scroll", () => {
+      const bottom = this.scroller.scrollTop + this.scroller.clientHeight >= this.scroller.scrollHeight - this.rowHeight - 2;
+      if (bottom !== this.follow) { this.follow = bottom; this.jump.hidden = bottom; }
+      this.schedule();
+    }, { passive: true });
+    this.resize = new ResizeObserver(() => { if (this.measure()) this.rewrap(); this.schedule(); });
+    this.resize.observe(this.scroller);
+  }
+
+  /** Appends output of a stream (`stdout`, `stderr` or `pty`); a chunk may end mid-line or mid-escape. */
+  append(stream, text) {
+    const parser = this.parsers[stream] ??= new AnsiParser();
+    let line = this.openLine(stream);
+    for (const token of parser.feed(text)) {
+      if (token.newline) { line.open = false; this.relayout(line); line = this.openLine(stream); continue; }
+      if (token.cr) { line.cr = true; continue; }
+      if (line.cr) { line.segs = []; line.len = 0; line.cr = false; } // a progress bar redraws its line
+      let t = token.text;
+      if (t.includes("\t")) t = t.replace(/\t/g, () => " ".repeat(8 - ((line.len) % 8))); // approximate: one tab per chunk
+      line.segs.push({ text: t, style: token.style });
+      line.len += t.length;
+    }
+    this.relayout(line);
+    this.schedule();
+  }
+
+  /** Adds a line of M's own (input typed, notices, decisions), styled apart from the program's output. */
+  note(text, kind = "meta") {
+    const last = this.lines.at(-1);
+    if (last?.open) { last.open = false; if (last.len === 0) this.dropLast(); }
+    const line = { stream: kind, segs: [{ text, style: null }], len: text.length, open: false, cr: false };
+    this.lines.push(line);
+    this.relayout(line);
+    this.schedule();
+  }
+
+  /** The whole log as plain text (what "copy" copies). */
+  text() {
+    return this.lines.filter((l) => !(l.open && l.len === 0)).map((l) => l.segs.map((s) => s.text).join("")).join("\n");
+  }
+
+  /** Scrolls to the end and follows new output again. */
+  jumpToLive() {
+    this.follow = true;
+    this.jump.hidden = true;
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.schedule();
+  }
+
+  /** Stops watching the box's size (the view is being thrown away). */
+  dispose() { this.resize.disconnect(); }
+
+  // The line new text of `stream` continues: the last line when it is open and
+  // of that stream, else a new one (another stream's unfinished line is closed).
+  openLine(stream) {
+    const last = this.lines.at(-1);
+    if (last?.open && last.stream === stream) return last;
+    if (last?.open) { last.open = false; if (last.len === 0) this.dropLast(); }
+    const line = { stream, segs: [], len: 0, open: true, cr: false };
+    this.lines.push(line);
+    return line;
+  }
+
+  dropLast() {
+    const index = this.lines.length - 1;
+    while (this.rowLine.length && this.rowLine.at(-1) === index) { this.rowLine.pop(); this.rowStart.pop(); }
+    this.lines.pop();
+  }
+
+  // Recomputes the rows of `line`, which is always the last line.
+  relayout(line) {
+    if (!this.cols) return; // not measured yet: rewrap() lays out everything once it is
+    const index = this.lines.length - 1;
+    if (this.lines[index] !== line) return;
+    while (this.rowLine.length && this.rowLine.at(-1) === index) { this.rowLine.pop(); this.rowStart.pop(); }
+    if (line.open && line.len === 0) return; // an empty open line is not shown yet
+    for (let start = 0; start === 0 || start < line.len; start += this.cols) {
+      this.rowLine.push(index);
+      this.rowStart.push(start);
+    }
+  }
+
+  rewrap() {
+    this.rowLine = [];
+    this.rowStart = [];
+    this.lines.forEach((line, index) => {
+      if (line.open && line.len === 0) return;
+      for (let start = 0; start === 0 || start < line.len; start += this.cols) {
+        this.rowLine.push(index);
+        this.rowStart.push(start);
+      }
+    });
+  }
+
+  // Character width and row height of the log's font; true when the columns changed.
+  measure() {
+    const width = this.scroller.clientWidth;
+    if (!width) return false;
+    const probe = h("div", { class: "log-row" }, h("span", { text: "0".repeat(40) }));
+    this.rowsEl.append(probe);
+    const box = probe.firstChild.getBoundingClientRect();
+    this.rowHeight = probe.getBoundingClientRect().height || 18;
+    const style = getComputedStyle(this.scroller);
+    const inner = width - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    probe.remove();
+    const cols = Math.max(10, Math.floor(inner / (box.width / 40)));
+    if (cols === this.cols) return false;
+    this.cols = cols;
+    return true;
+  }
+
+  schedule() {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    requestAnimationFrame(() => { this.scheduled = false; this.render(); });
+  }
+
+  render() {
+    if (!this.cols && !this.measure()) return;
+    if (this.rowLine.length === 0 && this.lines.length) this.rewrap();
+    const rows = this.rowLine.length, rh = this.rowHeight;
+    this.spacer.style.height = `${rows * rh}px`;
+    if (this.follow) this.scroller.scrollTop = this.scroller.scrollHeight;
+    const first = Math.max(0, Math.floor(this.scroller.scrollTop / rh) - overscanRows);
+    const last = Math.min(rows, Math.ceil((this.scroller.scrollTop + this.scroller.clientHeight) / rh) + overscanRows);
+    const out = [];
+    for (let r = first; r < last; r++) out.push(this.row(r));
+    this.rowsEl.style.transform = `translateY(${first * rh}px)`;
+    this.rowsEl.replaceChildren(...out);
+  }
+
+  // One visible row: the slice [start, start + cols) of its line, with its styles.
+  row(r) {
+    const line = this.lines[this.rowLine[r]];
+    const start = this.rowStart[r], end = start + this.cols;
+    const el = h("div", { class: `log-row ${line.stream}` });
+    let at = 0;
+    for (const seg of line.segs) {
+      const next = at + seg.text.length;
+      if (next > start && at < end) {
+        const text = seg.text.slice(Math.max(0, start - at), end - at);
+        el.append(seg.style ? span(text, seg.style) : text);
+      }
+      if (next >= end) break;
+      at = next;
+    }
+    return el;
+  }
+}

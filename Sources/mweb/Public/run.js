@@ -1,0 +1,129 @@
+// One run: header (status, duration, exit code or signal, workspace), the
+// pending approvals, the live log, an input box and cancel. Everything comes
+// from the run's event stream, replayed from the start and then live.
+import { call } from "./api.js";
+import { approvalCard, dropCard } from "./approvals.js";
+import { $, h, runDuration, statusBadge } from "./dom.js";
+import { LogView } from "./logview.js";
+import { follow } from "./stream.js";
+
+const finished = new Set(["succeeded", "failed", "canceled", "lost"]);
+
+/** Shows run `id` in `view`; `setConnection(state)` drives the indicator. Returns `dispose()`. */
+export function showRun(view, id, { setConnection }) {
+  const title = h("h1", { id: "run-title", text: `Run #${id}` });
+  const status = h("span", { id: "run-status" });
+  const facts = h("p", { id: "run-facts", class: "facts" });
+  const workspace = h("p", { id: "run-workspace", class: "facts mono" });
+  const approvals = h("div", { id: "approvals", class: "approvals" });
+  const logHost = h("div", { id: "log" });
+  const text = h("input", { id: "input-text", placeholder: "Type into the run", autocomplete: "off", autocapitalize: "off",
+    autocorrect: "off", spellcheck: "false", enterkeyhint: "send", "aria-label": "Input for the run" });
+  const noEnter = h("input", { id: "input-no-enter", type: "checkbox" });
+  const formMsg = h("p", { id: "input-msg", class: "error", role: "alert" });
+  const inputForm = h("form", { id: "input-form", class: "input-form" },
+    h("div", { class: "row" }, text, h("button", { id: "input-send" }, "Send")),
+    h("div", { class: "row small" },
+      h("label", { class: "check" }, noEnter, " Send without Enter"),
+      h("button", { type: "button", id: "input-eof", class: "secondary" }, "Send EOF")),
+    formMsg);
+  const cancel = h("button", { type: "button", id: "cancel", class: "danger secondary" }, "Cancel run");
+  const confirmBox = h("div", { id: "cancel-confirm", class: "confirm", hidden: true, role: "alertdialog", "aria-label": "Confirm cancel" },
+    h("p", { text: "Cancel this run? Its processes are stopped." }),
+    h("div", { class: "row" },
+      h("button", { type: "button", id: "cancel-yes", class: "danger" }, "Yes, cancel it"),
+      h("button", { type: "button", id: "cancel-no", class: "secondary" }, "Keep running")));
+  const controls = h("section", { id: "controls" }, inputForm, h("div", { class: "row end" }, cancel), confirmBox);
+  view.replaceChildren(h("section", { id: "run", class: "screen" },
+    h("nav", { class: "back" }, h("a", { href: "#/", text: "‹ Runs" })),
+    h("header", { class: "run-head" }, title, status, facts, workspace),
+    approvals, logHost, controls));
+
+  const log = new LogView(logHost);
+  let run = null, signal = null;
+
+  const renderHead = () => {
+    if (!run) return;
+    title.textContent = run.title || `Run #${id}`;
+    status.replaceChildren(statusBadge(run.status));
+    const bits = [`#${run.id}`, run.agent, runDuration(run)];
+    if (run.exit_code !== null && run.exit_code !== undefined) bits.push(`exit ${run.exit_code}`);
+    if (signal) bits.push(`signal ${signal}`);
+    if (run.sandbox_mode) bits.push(run.sandbox_mode);
+    facts.textContent = bits.filter(Boolean).join(" · ");
+    workspace.textContent = run.workspace ?? "";
+    const done = finished.has(run.status);
+    controls.hidden = done;
+  };
+  const refresh = async () => {
+    try { run = await call("GET", `/runs/${id}`); renderHead(); }
+    catch (err) { if (err.status === 404) title.textContent = `No run #${id}`; }
+  };
+  const ticker = setInterval(() => { if (run && !finished.has(run.status)) renderHead(); }, 1000);
+
+  const onEvent = (e) => {
+    const d = e.data ?? {};
+    switch (e.type) {
+      case "output":
+        log.append(d.stream ?? "stdout", d.text ?? decodeB64(d.b64));
+        break;
+      case "input":
+        log.note(d.eof ? "› EOF" : `› ${d.text ?? ""}`, "meta input");
+        break;
+      case "notice":
+        log.note(`[${d.level ?? "info"}] ${d.text ?? ""}`, `meta notice-${d.level ?? "info"}`);
+        break;
+      case "agent.message":
+        log.note(`${d.role ?? "agent"}: ${d.text ?? ""}`, "meta");
+        break;
+      case "approval.requested":
+        approvals.append(approvalCard({ id: d.approval_id, run_id: id, kind: d.kind, title: d.title, body: d.body },
+          { onDecided: (aid) => dropCard(approvals, aid) }));
+        log.note(`✋ asked: ${d.title ?? ""}`, "meta");
+        break;
+      case "approval.resolved":
+        dropCard(approvals, d.approval_id);
+        log.note(`${d.decision === "approved" || d.decision === "approve" ? "✓" : "✕"} ${d.decision} by ${d.by}${d.note ? `: ${d.note}` : ""}`, "meta");
+        break;
+      case "run.finished":
+        signal = d.signal ?? null;
+        log.note(`— ${d.status}${d.exit_code !== undefined && d.exit_code !== null ? `, exit ${d.exit_code}` : ""}${d.signal ? `, signal ${d.signal}` : ""}`, "meta");
+        break;
+      case "cancel.requested":
+        log.note("— cancel requested", "meta");
+        break;
+    }
+    if (e.type.startsWith("run.") || e.type.startsWith("approval.") || e.type === "cancel.requested") refresh();
+  };
+  const stream = follow({ path: `/runs/${id}/stream`, key: "seq", after: 0, onEvent, onState: setConnection,
+    onRefused: () => call("GET", "/session").catch(() => {}) });
+  refresh();
+
+  const send = async (body) => {
+    formMsg.textContent = "";
+    try { await call("POST", `/runs/${id}/input`, body); return true; }
+    catch (err) { formMsg.textContent = err.status === 409 ? "The run has finished: it takes no more input." : err.message; return false; }
+  };
+  inputForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (!text.value) { formMsg.textContent = "Type something to send (or send EOF)."; return; }
+    if (await send({ text: text.value, newline: !noEnter.checked })) text.value = "";
+  });
+  $("input-eof").addEventListener("click", () => send({ eof: true }));
+  cancel.addEventListener("click", () => { confirmBox.hidden = false; cancel.hidden = true; $("cancel-yes").focus(); });
+  $("cancel-no").addEventListener("click", () => { confirmBox.hidden = true; cancel.hidden = false; });
+  $("cancel-yes").addEventListener("click", async () => {
+    confirmBox.hidden = true;
+    cancel.hidden = false;
+    // A JSON body: a change made with the session cookie must be same-origin JSON.
+    try { await call("POST", `/runs/${id}/cancel`, {}); } catch (err) { formMsg.textContent = err.message; }
+  });
+
+  return () => { stream.stop(); clearInterval(ticker); log.dispose(); };
+}
+
+function decodeB64(b64) {
+  if (!b64) return "";
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  return new TextDecoder().decode(bytes); // invalid bytes become U+FFFD
+}

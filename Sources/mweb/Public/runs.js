@@ -1,0 +1,108 @@
+// The runs list: live from the all-runs stream (no polling). Runs waiting for
+// approval come first, and their pending approvals are cards at the top with
+// a count badge (also in the document title and, where supported, the app badge).
+import { call } from "./api.js";
+import { approvalCard, dropCard } from "./approvals.js";
+import { age, h, runDuration, statusBadge } from "./dom.js";
+import { follow } from "./stream.js";
+
+const pageSize = 50;
+
+/** Shows the list in `view`; `setConnection(state)` drives the indicator. Returns `dispose()`. */
+export function showRuns(view, { setConnection }) {
+  const count = h("span", { id: "waiting-count", class: "count", hidden: true });
+  const approvals = h("div", { id: "approvals", class: "approvals" });
+  const list = h("ul", { id: "runs", class: "runs" });
+  const older = h("button", { type: "button", id: "older", class: "secondary", hidden: true }, "Show older runs");
+  const empty = h("p", { id: "no-runs", class: "facts", hidden: true, text: "No runs yet. Start one with “New run”." });
+  view.replaceChildren(h("section", { id: "list", class: "screen" },
+    h("div", { class: "list-head" }, h("h1", {}, "Runs ", count), h("a", { href: "#/new", class: "button", id: "new-run-link" }, "+ New run")),
+    approvals, list, empty, older));
+
+  const runs = new Map(); // id → run
+  let nextBefore = null;
+
+  const draw = () => {
+    const sorted = [...runs.values()].sort((a, b) =>
+      (b.status === "waiting_approval") - (a.status === "waiting_approval") || b.id - a.id);
+    list.replaceChildren(...sorted.map(runItem));
+    empty.hidden = runs.size > 0;
+    older.hidden = nextBefore === null;
+  };
+  const setWaiting = (n) => {
+    count.hidden = n === 0;
+    count.textContent = String(n);
+    count.setAttribute("aria-label", `${n} waiting for you`);
+    document.title = n ? `(${n}) M` : "M";
+    if (n) navigator.setAppBadge?.(n).catch(() => {});
+    else navigator.clearAppBadge?.().catch(() => {});
+  };
+  const loadApprovals = async () => {
+    const { approvals: pending } = await call("GET", "/approvals?status=pending");
+    const shown = new Set(pending.map((a) => String(a.id)));
+    for (const card of approvals.querySelectorAll(".approval.pending")) if (!shown.has(card.dataset.approval)) dropCard(approvals, card.dataset.approval);
+    for (const a of pending) {
+      if (approvals.querySelector(`[data-approval="${a.id}"]`)) continue;
+      approvals.append(approvalCard(a, { run: runs.get(a.run_id) ?? { title: "" },
+        onDecided: (id) => { dropCard(approvals, id); setWaiting(approvals.querySelectorAll(".approval.pending").length); } }));
+    }
+    setWaiting(pending.length);
+  };
+  const loadRuns = async () => {
+    const page = await call("GET", `/runs?limit=${pageSize}`);
+    runs.clear();
+    for (const r of page.runs) runs.set(r.id, r);
+    nextBefore = page.next_before ?? null;
+    draw();
+  };
+  older.addEventListener("click", async () => {
+    const page = await call("GET", `/runs?limit=${pageSize}&before=${nextBefore}`);
+    for (const r of page.runs) runs.set(r.id, r);
+    nextBefore = page.next_before ?? null;
+    draw();
+  });
+
+  // Events name the runs that changed; they are fetched again together, once per burst.
+  const dirty = new Set();
+  let approvalsDirty = false, timer = null;
+  const flush = async () => {
+    const ids = [...dirty];
+    dirty.clear();
+    const reloadApprovals = approvalsDirty;
+    approvalsDirty = false;
+    const fetched = await Promise.all(ids.map((id) => call("GET", `/runs/${id}`).catch(() => null)));
+    for (const r of fetched) if (r) runs.set(r.id, r);
+    if (ids.length) draw();
+    if (reloadApprovals) await loadApprovals();
+  };
+  const schedule = () => { timer ??= setTimeout(() => { timer = null; flush().catch(() => {}); }, 30); };
+
+  const stream = follow({
+    path: "/stream", key: "id", after: null, onState: setConnection,
+    // With no cursor yet the stream starts from now: load the list once it is
+    // open, so nothing committed in between is missed.
+    onOpen: (cursor) => { if (cursor === null) loadRuns().then(loadApprovals).catch(() => {}); },
+    onRefused: () => call("GET", "/session").catch(() => {}),
+    onEvent: (e) => {
+      if (e.type === "output") return;
+      if (e.type.startsWith("run.") || e.type.startsWith("approval.") || e.type === "cancel.requested") dirty.add(e.run_id);
+      if (e.type.startsWith("approval.")) approvalsDirty = true;
+      if (dirty.size || approvalsDirty) schedule();
+    },
+  });
+  // Ages and running durations move on without events.
+  const ticker = setInterval(() => { for (const r of runs.values()) if (!r.finished_at) { draw(); break; } }, 5000);
+  return () => { stream.stop(); clearInterval(ticker); clearTimeout(timer); };
+}
+
+function runItem(run) {
+  const bits = [`#${run.id}`, run.agent, age(run.created_at)];
+  const took = runDuration(run);
+  if (took) bits.push(took);
+  if (run.exit_code !== null && run.exit_code !== undefined) bits.push(`exit ${run.exit_code}`);
+  return h("li", { "data-id": run.id, "data-status": run.status },
+    h("a", { href: `#/runs/${run.id}` },
+      statusBadge(run.status),
+      h("span", { class: "run-title", text: run.title || `Run #${run.id}` }),
+      h("span", { class: "run-facts", text: bits.join(" · ") })));
+}

@@ -1,0 +1,85 @@
+"""The runs list and one run (issue 16): a run started from the new-run form
+shows its stdout and stderr live, styled apart; input reaches the agent; the
+list follows the all-runs stream without reloading; a 422 is shown clearly."""
+from playwright.sync_api import expect
+
+from webapp import api, log_lines, paired_page, wait_for
+
+SCRIPT = ("printf 'out line\\n'; printf 'err line\\n' >&2; printf '\\033[32mgreen\\033[0m\\n'; "
+          "read answer; echo \"agent got: $answer\"; printf 'no newline:'; read more; echo \"[$more]\"; cat; echo after-eof")
+
+
+def test_a_run_from_the_form_streams_stdout_and_stderr_and_takes_input(m_up, phone):
+    url, tokens, _ = m_up
+    page = paired_page(phone(), url, tokens["steer"])
+    page.click("#new-run-link")
+    expect(page.locator("#new")).to_be_visible()
+    # The kinds come from the server, and only those.
+    expect(page.locator("#new-agent option")).to_have_count(1)
+    assert page.eval_on_selector_all("#new-agent option", "os => os.map(o => o.value)") == \
+        [a["kind"] for a in api(url, tokens["read"], "GET", "/agents").json()["agents"]]
+
+    # A 422 says what is wrong and keeps what was typed.
+    page.fill("#new-command", SCRIPT)
+    page.fill("#new-title", "form run")
+    page.click("#new summary")
+    page.fill("#new-repo", "--upload-pack=evil")
+    page.click("#new-submit")
+    expect(page.locator("#new-error")).to_contain_text("Not started:")
+    expect(page.locator("#new-error")).to_contain_text("repo.url must not start with '-'")
+    expect(page.locator("#new-command")).to_have_value(SCRIPT)
+    page.fill("#new-repo", "")
+
+    page.click("#new-submit")
+    expect(page.locator("#run")).to_be_visible(timeout=10000)
+    expect(page.locator("#run-title")).to_have_text("form run")
+    wait_for(lambda: "err line" in log_lines(page) and "green" in log_lines(page), message="stdout and stderr in the log")
+    assert log_lines(page, "stdout")[:2] == ["out line", "green"]
+    assert log_lines(page, "stderr") == ["err line"]
+    out = page.locator(".log-row.stdout", has_text="out line")
+    err = page.locator(".log-row.stderr", has_text="err line")
+    color = lambda loc: loc.evaluate("e => getComputedStyle(e).color")
+    assert color(out) != color(err), "stderr looks like stdout"
+    assert page.locator(".log-row.stdout .fg-2", has_text="green").count() == 1, "the ANSI green was not rendered"
+    expect(page.locator("#run-status")).to_contain_text("running", timeout=10000)
+
+    # A line (with Enter), then text without Enter, then EOF.
+    page.fill("#input-text", "hello from the phone")
+    page.click("#input-send")
+    expect(page.locator("#input-text")).to_have_value("")
+    wait_for(lambda: "agent got: hello from the phone" in log_lines(page), message="the agent's answer")
+    assert "› hello from the phone" in log_lines(page, "meta")
+    page.check("#input-no-enter")
+    page.fill("#input-text", "part")
+    page.click("#input-send")
+    page.uncheck("#input-no-enter")
+    page.fill("#input-text", "-two")
+    page.click("#input-send")
+    # "part" went without Enter, so the agent read one line: "part-two".
+    wait_for(lambda: "[part-two]" in log_lines(page), message="text sent without Enter joined the next line")
+    page.click("#input-eof")
+    wait_for(lambda: "after-eof" in log_lines(page), message="EOF closed the agent's stdin")
+    expect(page.locator("#run-status")).to_contain_text("succeeded", timeout=15000)
+    expect(page.locator("#run-facts")).to_contain_text("exit 0")
+    expect(page.locator("#controls")).to_be_hidden()
+
+
+def test_the_list_is_live_and_shows_status_title_agent_and_exit_code(m_up, phone):
+    url, tokens, env = m_up
+    page = paired_page(phone(), url, tokens["steer"])
+    expect(page.locator("#no-runs")).to_be_visible()
+    # Runs created elsewhere appear, and change status, without a reload or a poll.
+    fails = api(url, tokens["steer"], "POST", "/runs", {"command": "exit 3", "title": "fails"}).json()
+    works = api(url, tokens["steer"], "POST", "/runs", {"command": "true", "title": "works"}).json()
+    item = lambda run: page.locator(f"#runs li[data-id='{run['id']}']")
+    expect(item(fails)).to_have_attribute("data-status", "failed", timeout=15000)
+    expect(item(works)).to_have_attribute("data-status", "succeeded", timeout=15000)
+    expect(item(fails).locator(".run-facts")).to_contain_text("exit 3")
+    expect(item(fails).locator(".run-facts")).to_contain_text("command")
+    expect(item(fails).locator(".badge")).to_contain_text("failed")
+    expect(item(works).locator(".run-title")).to_have_text("works")
+    assert page.eval_on_selector_all("#runs li", "ls => ls.map(l => Number(l.dataset.id))") == [works["id"], fails["id"]]
+    assert item(fails).locator(".badge").evaluate("e => getComputedStyle(e).color") != \
+        item(works).locator(".badge").evaluate("e => getComputedStyle(e).color")
+    requests_made = page.evaluate("performance.getEntriesByType('resource').filter(r => r.name.includes('/api/v1/runs?')).length")
+    assert requests_made == 1, f"the list was fetched {requests_made} times: it should follow the stream"
