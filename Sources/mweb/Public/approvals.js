@@ -24,7 +24,7 @@ export function approvalCard(a, { run = null, onDecided = () => {} } = {}) {
       h("span", { class: "approval-kind", text: kindLabel[a.kind] ?? "Approval" }),
       run ? h("a", { href: `#/runs/${a.run_id}`, class: "approval-run", text: `#${a.run_id} ${run.title ?? ""}`.trim() }) : null),
     a.kind === "command" ? h("pre", { class: "approval-command", text: a.title }) : h("p", { class: "approval-title", text: a.title }),
-    a.body ? h(a.kind === "diff" ? "pre" : "p", { class: "approval-body", text: a.body }) : null,
+    a.body && a.body !== a.title ? h(a.kind === "diff" ? "pre" : "p", { class: "approval-body", text: a.body }) : null,
     note,
     h("div", { class: "approval-actions" }, approve, reject),
     message);

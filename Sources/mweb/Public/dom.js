@@ -44,7 +44,7 @@ export function runDuration(run, now = Date.now()) {
 export const statusInfo = {
   queued: { icon: "◷", label: "queued" },
   running: { icon: "▶", label: "running" },
-  waiting_approval: { icon: "✋", label: "waiting for you" },
+  waiting_approval: { icon: "⚑", label: "waiting for you" },
   succeeded: { icon: "✓", label: "succeeded" },
   failed: { icon: "✕", label: "failed" },
   canceled: { icon: "⊘", label: "canceled" },

@@ -33,10 +33,10 @@ export function showRun(view, id, { setConnection }) {
     h("div", { class: "row" },
       h("button", { type: "button", id: "cancel-yes", class: "danger" }, "Yes, cancel it"),
       h("button", { type: "button", id: "cancel-no", class: "secondary" }, "Keep running")));
-  const controls = h("section", { id: "controls" }, inputForm, h("div", { class: "row end" }, cancel), confirmBox);
+  const controls = h("section", { id: "controls" }, inputForm);
   view.replaceChildren(h("section", { id: "run", class: "screen" },
     h("nav", { class: "back" }, h("a", { href: "#/", text: "‹ Runs" })),
-    h("header", { class: "run-head" }, title, status, facts, workspace),
+    h("header", { class: "run-head" }, title, h("div", { class: "row between" }, status, cancel), facts, workspace, confirmBox),
     approvals, logHost, controls));
 
   const log = new LogView(logHost);
@@ -54,6 +54,7 @@ export function showRun(view, id, { setConnection }) {
     workspace.textContent = run.workspace ?? "";
     const done = finished.has(run.status);
     controls.hidden = done;
+    if (done) { cancel.hidden = true; confirmBox.hidden = true; }
   };
   const refresh = async () => {
     try { run = await call("GET", `/runs/${id}`); renderHead(); }
@@ -79,7 +80,7 @@ export function showRun(view, id, { setConnection }) {
       case "approval.requested":
         approvals.append(approvalCard({ id: d.approval_id, run_id: id, kind: d.kind, title: d.title, body: d.body },
           { onDecided: (aid) => dropCard(approvals, aid) }));
-        log.note(`✋ asked: ${d.title ?? ""}`, "meta");
+        log.note(`⚑ asked: ${d.title ?? ""}`, "meta");
         break;
       case "approval.resolved":
         dropCard(approvals, d.approval_id);
@@ -111,10 +112,10 @@ export function showRun(view, id, { setConnection }) {
   });
   $("input-eof").addEventListener("click", () => send({ eof: true }));
   cancel.addEventListener("click", () => { confirmBox.hidden = false; cancel.hidden = true; $("cancel-yes").focus(); });
-  $("cancel-no").addEventListener("click", () => { confirmBox.hidden = true; cancel.hidden = false; });
+  $("cancel-no").addEventListener("click", () => { confirmBox.hidden = true; cancel.hidden = finished.has(run?.status); });
   $("cancel-yes").addEventListener("click", async () => {
     confirmBox.hidden = true;
-    cancel.hidden = false;
+    cancel.hidden = finished.has(run?.status);
     // A JSON body: a change made with the session cookie must be same-origin JSON.
     try { await call("POST", `/runs/${id}/cancel`, {}); } catch (err) { formMsg.textContent = err.message; }
   });
