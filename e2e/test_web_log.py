@@ -62,13 +62,25 @@ def test_the_log_view_tells_streams_apart_and_redraws_progress_bars(m_up, phone)
       v.note('› typed');
       await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
       const rows = [...host.querySelectorAll('.log-row')].map(r => [r.className, r.textContent]);
-      return { text: v.text(), rows, red: host.querySelector('.log-row .fg-1')?.textContent };
+      const text = v.text();
+      // A line longer than the box wraps into rows of the box's width, or stays whole when wrapping is off.
+      v.append('stdout', 'x'.repeat(1000) + '\\n');
+      const wrapped = v.rowLine.length, cols = v.cols;
+      v.setWrap(false);
+      const whole = v.rowLine.length;
+      await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+      const sideways = v.scroller.scrollWidth > v.scroller.clientWidth;
+      return { text, rows, red: host.querySelector('.log-row .fg-1')?.textContent, wrapped, whole, cols, sideways,
+               pageWidth: document.documentElement.scrollWidth - innerWidth };
     }""")
     assert result["text"] == "one\npartial\nred\noops\n more\nprogress 100%\n› typed"
     assert result["rows"] == [["log-row stdout", "one"], ["log-row stdout", "partial"], ["log-row stdout", "red"],
                               ["log-row stderr", "oops"], ["log-row stdout", " more"], ["log-row stdout", "progress 100%"],
                               ["log-row meta", "› typed"]]
     assert result["red"] == "red"
+    assert 30 < result["cols"] < 60, result["cols"]  # an iPhone 13 is 390 px wide
+    assert result["wrapped"] == 7 + -(-1000 // result["cols"]) and result["whole"] == 8, result
+    assert result["sideways"] and result["pageWidth"] <= 0, "without wrapping the log scrolls sideways, the page does not"
 
 
 def test_a_100000_line_run_opens_at_its_tail_and_scrolls_to_the_top_and_back(m_up, phone):

@@ -11,7 +11,7 @@ SCRIPT = ("printf 'out line\\n'; printf 'err line\\n' >&2; printf '\\033[32mgree
 
 def test_a_run_from_the_form_streams_stdout_and_stderr_and_takes_input(m_up, phone):
     url, tokens, _ = m_up
-    page = paired_page(phone(), url, tokens["steer"])
+    page = paired_page(phone(permissions=["clipboard-read", "clipboard-write"]), url, tokens["steer"])
     page.click("#new-run-link")
     expect(page.locator("#new")).to_be_visible()
     # The kinds come from the server, and only those.
@@ -62,6 +62,11 @@ def test_a_run_from_the_form_streams_stdout_and_stderr_and_takes_input(m_up, pho
     expect(page.locator("#run-status")).to_contain_text("succeeded", timeout=15000)
     expect(page.locator("#run-facts")).to_contain_text("exit 0")
     expect(page.locator("#controls")).to_be_hidden()
+    expect(page.locator("#cancel")).to_be_hidden()
+    page.click("#log-copy")
+    expect(page.locator("#log-copy")).to_have_text("Copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert {"out line", "err line", "green", "agent got: hello from the phone", "after-eof"} <= set(copied.split("\n")), copied
 
 
 def test_the_list_is_live_and_shows_status_title_agent_and_exit_code(m_up, phone):

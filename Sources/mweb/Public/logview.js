@@ -27,6 +27,7 @@ export class LogView {
     this.rowStart = [];   // row → the line's first character on it
     this.parsers = {};
     this.follow = true;
+    this.wrap = true;     // false: one row per line, and the box scrolls sideways
     this.cols = 0;
     this.rowHeight = 0;
     this.scheduled = false;
@@ -79,6 +80,14 @@ export class LogView {
     this.schedule();
   }
 
+  /** Wraps long lines at the box's width (true) or keeps them whole and scrolls sideways (false). */
+  setWrap(on) {
+    this.wrap = on;
+    this.host.classList.toggle("nowrap", !on);
+    this.rewrap();
+    this.schedule();
+  }
+
   /** Stops watching the box's size (the view is being thrown away). */
   dispose() { this.resize.disconnect(); }
 
@@ -106,7 +115,7 @@ export class LogView {
     if (this.lines[index] !== line) return;
     while (this.rowLine.length && this.rowLine.at(-1) === index) { this.rowLine.pop(); this.rowStart.pop(); }
     if (line.open && line.len === 0) return; // an empty open line is not shown yet
-    for (let start = 0; start === 0 || start < line.len; start += this.cols) {
+    for (let start = 0; start === 0 || start < line.len; start += this.rowChars()) {
       this.rowLine.push(index);
       this.rowStart.push(start);
     }
@@ -117,12 +126,15 @@ export class LogView {
     this.rowStart = [];
     this.lines.forEach((line, index) => {
       if (line.open && line.len === 0) return;
-      for (let start = 0; start === 0 || start < line.len; start += this.cols) {
+      for (let start = 0; start === 0 || start < line.len; start += this.rowChars()) {
         this.rowLine.push(index);
         this.rowStart.push(start);
       }
     });
   }
+
+  // Characters a row holds: the columns when wrapping, else a whole line.
+  rowChars() { return this.wrap ? this.cols : Infinity; }
 
   // Character width and row height of the log's font; true when the columns changed.
   measure() {
@@ -164,7 +176,7 @@ export class LogView {
   // One visible row: the slice [start, start + cols) of its line, with its styles.
   row(r) {
     const line = this.lines[this.rowLine[r]];
-    const start = this.rowStart[r], end = start + this.cols;
+    const start = this.rowStart[r], end = start + this.rowChars();
     const el = h("div", { class: `log-row ${line.stream}` });
     let at = 0;
     for (const seg of line.segs) {

@@ -17,6 +17,9 @@ export function showRun(view, id, { setConnection }) {
   const workspace = h("p", { id: "run-workspace", class: "facts mono" });
   const approvals = h("div", { id: "approvals", class: "approvals" });
   const logHost = h("div", { id: "log" });
+  const copy = h("button", { type: "button", id: "log-copy", class: "secondary small" }, "Copy log");
+  const wrap = h("input", { id: "log-wrap", type: "checkbox", checked: true });
+  const logBar = h("div", { class: "row between log-bar" }, h("label", { class: "check" }, wrap, " Wrap lines"), copy);
   const text = h("input", { id: "input-text", placeholder: "Type into the run", autocomplete: "off", autocapitalize: "off",
     autocorrect: "off", spellcheck: "false", enterkeyhint: "send", "aria-label": "Input for the run" });
   const noEnter = h("input", { id: "input-no-enter", type: "checkbox" });
@@ -37,7 +40,7 @@ export function showRun(view, id, { setConnection }) {
   view.replaceChildren(h("section", { id: "run", class: "screen" },
     h("nav", { class: "back" }, h("a", { href: "#/", text: "‹ Runs" })),
     h("header", { class: "run-head" }, title, h("div", { class: "row between" }, status, cancel), facts, workspace, confirmBox),
-    approvals, logHost, controls));
+    approvals, logBar, logHost, controls));
 
   const log = new LogView(logHost);
   let run = null, signal = null;
@@ -60,6 +63,9 @@ export function showRun(view, id, { setConnection }) {
     try { run = await call("GET", `/runs/${id}`); renderHead(); }
     catch (err) { if (err.status === 404) title.textContent = `No run #${id}`; }
   };
+  // Fetched again at most once per burst of events (a replay can hold many).
+  let refreshTimer = null;
+  const refreshSoon = () => { refreshTimer ??= setTimeout(() => { refreshTimer = null; refresh(); }, 50); };
   const ticker = setInterval(() => { if (run && !finished.has(run.status)) renderHead(); }, 1000);
 
   const onEvent = (e) => {
@@ -94,11 +100,18 @@ export function showRun(view, id, { setConnection }) {
         log.note("— cancel requested", "meta");
         break;
     }
-    if (e.type.startsWith("run.") || e.type.startsWith("approval.") || e.type === "cancel.requested") refresh();
+    if (e.type.startsWith("run.") || e.type.startsWith("approval.") || e.type === "cancel.requested") refreshSoon();
   };
   const stream = follow({ path: `/runs/${id}/stream`, key: "seq", after: 0, onEvent, onState: setConnection,
     onRefused: () => call("GET", "/session").catch(() => {}) });
   refresh();
+
+  wrap.addEventListener("change", () => log.setWrap(wrap.checked));
+  copy.addEventListener("click", async () => {
+    try { await navigator.clipboard.writeText(log.text()); copy.textContent = "Copied"; }
+    catch { copy.textContent = "Cannot copy here"; }
+    setTimeout(() => { copy.textContent = "Copy log"; }, 1500);
+  });
 
   const send = async (body) => {
     formMsg.textContent = "";
@@ -120,7 +133,7 @@ export function showRun(view, id, { setConnection }) {
     try { await call("POST", `/runs/${id}/cancel`, {}); } catch (err) { formMsg.textContent = err.message; }
   });
 
-  return () => { stream.stop(); clearInterval(ticker); log.dispose(); };
+  return () => { stream.stop(); clearInterval(ticker); clearTimeout(refreshTimer); log.dispose(); };
 }
 
 function decodeB64(b64) {
