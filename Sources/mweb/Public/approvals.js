@@ -3,12 +3,14 @@
 // (the note, which reaches the agent). A decision someone else made first is
 // the API's 409, shown as "already decided".
 import { call } from "./api.js";
+import { diffView } from "./diffview.js";
 import { h } from "./dom.js";
 
 const kindLabel = { command: "Run this command?", question: "Question", diff: "Apply these changes?", ask: "Approval" };
 
 /**
- * A card for approval `a` ({id, run_id, kind, title, body}); `run` (optional)
+ * A card for approval `a` ({id, run_id, kind, title, body, diff_id?}); a proposed
+ * diff is fetched and shown inline with the diff viewer. `run` (optional)
  * names the run it belongs to, for cards on the list. `onDecided(id)` is called
  * once it is decided here (a 409 keeps the card, saying so, until dismissed).
  */
@@ -24,7 +26,9 @@ export function approvalCard(a, { run = null, onDecided = () => {} } = {}) {
       h("span", { class: "approval-kind", text: kindLabel[a.kind] ?? "Approval" }),
       run ? h("a", { href: `#/runs/${a.run_id}`, class: "approval-run", text: `#${a.run_id} ${run.title ?? ""}`.trim() }) : null),
     a.kind === "command" ? h("pre", { class: "approval-command", text: a.title }) : h("p", { class: "approval-title", text: a.title }),
-    a.body && a.body !== a.title ? h(a.kind === "diff" ? "pre" : "p", { class: "approval-body", text: a.body }) : null,
+    // The body repeats the command, or lists a diff's files that the viewer shows better.
+    a.body && a.body !== a.title && !a.diff_id ? h(a.kind === "diff" ? "pre" : "p", { class: "approval-body", text: a.body }) : null,
+    a.diff_id ? diffHost(a.diff_id) : null,
     note,
     h("div", { class: "approval-actions" }, approve, reject),
     message);
@@ -64,4 +68,12 @@ export function approvalCard(a, { run = null, onDecided = () => {} } = {}) {
 export function dropCard(container, id) {
   const card = container.querySelector(`[data-approval="${id}"]`);
   if (card && !card.classList.contains("conflict")) card.remove();
+}
+
+// The proposed diff, loaded into the card once it is on the page.
+function diffHost(id) {
+  const host = h("div", { class: "approval-diff", text: "Loading the diff…" });
+  call("GET", `/diffs/${id}`).then((diff) => host.replaceChildren(diffView(diff)))
+    .catch((err) => { host.textContent = `The diff cannot be shown: ${err.message}`; });
+  return host;
 }

@@ -84,7 +84,7 @@ export function showRun(view, id, { setConnection }) {
         log.note(`${d.role ?? "agent"}: ${d.text ?? ""}`, "meta");
         break;
       case "approval.requested":
-        approvals.append(approvalCard({ id: d.approval_id, run_id: id, kind: d.kind, title: d.title, body: d.body },
+        approvals.append(approvalCard({ id: d.approval_id, run_id: id, kind: d.kind, title: d.title, body: d.body, diff_id: d.diff_id },
           { onDecided: (aid) => dropCard(approvals, aid) }));
         log.note(`⚑ asked: ${d.title ?? ""}`, "meta");
         break;

@@ -23,6 +23,7 @@ struct StaticController {
         "run.js": PackageResources.run_js,
         "approvals.js": PackageResources.approvals_js,
         "newrun.js": PackageResources.newrun_js,
+        "diffview.js": PackageResources.diffview_js,
         "sw.js": PackageResources.sw_js,
         "manifest.webmanifest": PackageResources.manifest_webmanifest,
         "icon.svg": PackageResources.icon_svg,
