@@ -73,3 +73,18 @@ def test_approvals_on_two_phones_question_conflict_and_cancel(m_up, phone):
     a.click("#cancel-yes")
     expect(a.locator("#run-status")).to_contain_text("canceled", timeout=20000)
     expect(listing.locator(f"#runs li[data-id='{run['id']}']")).to_have_attribute("data-status", "canceled", timeout=5000)
+
+
+def test_an_approval_with_an_expiry_counts_down_and_goes_when_it_expires(m_up, phone):
+    url, tokens, _ = m_up
+    run = api(url, tokens["steer"], "POST", "/runs",
+              {"command": "mcli ask --timeout 4 'Quick?'; echo \"ask exit $?\"", "title": "expires"}).json()
+    page = paired_page(phone(), url, tokens["steer"], f"#/runs/{run['id']}")
+    listing = paired_page(phone(), url, tokens["read"])
+    card = page.locator(".approval.pending")
+    expect(card.locator(".approval-expiry")).to_contain_text("Expires in", timeout=15000)
+    expect(listing.locator(".approval.pending .approval-expiry")).to_contain_text("Expires in", timeout=5000)
+    expect(card).to_have_count(0, timeout=15000)
+    wait_for(lambda: "ask exit 1" in log_lines(page), message="the expired ask to exit 1")
+    assert any(line.startswith("✕ expired by system") for line in log_lines(page, "meta")), log_lines(page, "meta")
+    expect(listing.locator(".approval.pending")).to_have_count(0, timeout=5000)

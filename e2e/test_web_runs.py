@@ -86,5 +86,17 @@ def test_the_list_is_live_and_shows_status_title_agent_and_exit_code(m_up, phone
     assert page.eval_on_selector_all("#runs li", "ls => ls.map(l => Number(l.dataset.id))") == [works["id"], fails["id"]]
     assert item(fails).locator(".badge").evaluate("e => getComputedStyle(e).color") != \
         item(works).locator(".badge").evaluate("e => getComputedStyle(e).color")
+    # Filtered by status, from the server; a run that changes status follows the filter.
+    page.select_option("#status-filter", "failed")
+    expect(page.locator("#runs li")).to_have_count(1)
+    expect(item(fails)).to_be_visible()
+    page.select_option("#status-filter", "running")
+    expect(page.locator("#no-runs")).to_have_text("No running runs.")
+    sleeper = api(url, tokens["steer"], "POST", "/runs", {"command": "sleep 30", "title": "sleeps"}).json()
+    expect(item(sleeper)).to_be_visible(timeout=15000)
+    api(url, tokens["steer"], "POST", f"/runs/{sleeper['id']}/cancel", {})
+    expect(item(sleeper)).to_have_count(0, timeout=15000)
+    page.select_option("#status-filter", "")
+    expect(page.locator("#runs li")).to_have_count(3)
     requests_made = page.evaluate("performance.getEntriesByType('resource').filter(r => r.name.includes('/api/v1/runs?')).length")
-    assert requests_made == 1, f"the list was fetched {requests_made} times: it should follow the stream"
+    assert requests_made == 4, f"the list was fetched {requests_made} times: once, and once per filter; it should follow the stream"

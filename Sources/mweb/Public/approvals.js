@@ -4,7 +4,7 @@
 // the API's 409, shown as "already decided".
 import { call } from "./api.js";
 import { diffView } from "./diffview.js";
-import { h } from "./dom.js";
+import { duration, h } from "./dom.js";
 
 const kindLabel = { command: "Run this command?", question: "Question", diff: "Apply these changes?", ask: "Approval" };
 
@@ -16,6 +16,7 @@ const kindLabel = { command: "Run this command?", question: "Question", diff: "A
  */
 export function approvalCard(a, { run = null, onDecided = () => {} } = {}) {
   const message = h("p", { class: "approval-msg", role: "alert" });
+  const expiry = h("p", { class: "approval-expiry", hidden: true });
   const note = a.kind === "question"
     ? h("textarea", { class: "approval-note", rows: "2", placeholder: "Your answer", "aria-label": "Your answer" })
     : h("input", { class: "approval-note", placeholder: "Note (optional)", "aria-label": "Note (optional)", autocomplete: "off" });
@@ -29,6 +30,7 @@ export function approvalCard(a, { run = null, onDecided = () => {} } = {}) {
     // The body repeats the command, or lists a diff's files that the viewer shows better.
     a.body && a.body !== a.title && !a.diff_id ? h(a.kind === "diff" ? "pre" : "p", { class: "approval-body", text: a.body }) : null,
     a.diff_id ? diffHost(a.diff_id) : null,
+    expiry,
     note,
     h("div", { class: "approval-actions" }, approve, reject),
     message);
@@ -59,6 +61,13 @@ export function approvalCard(a, { run = null, onDecided = () => {} } = {}) {
       }
     }
   };
+  // Cards made from events do not know the expiry: ask for the approval once the card is on the page.
+  if (a.expires_at !== undefined) countdown(expiry, a.expires_at);
+  else setTimeout(() => {
+    if (card.isConnected && card.classList.contains("pending")) {
+      call("GET", `/approvals/${a.id}`).then((full) => countdown(expiry, full.expires_at)).catch(() => {});
+    }
+  }, 0);
   approve.addEventListener("click", () => decide("approve"));
   reject.addEventListener("click", () => decide("reject"));
   return card;
@@ -76,4 +85,19 @@ function diffHost(id) {
   call("GET", `/diffs/${id}`).then((diff) => host.replaceChildren(diffView(diff)))
     .catch((err) => { host.textContent = `The diff cannot be shown: ${err.message}`; });
   return host;
+}
+
+// "Expires in 1m 5s", every second, until the card leaves the page.
+function countdown(el, expiresAt) {
+  if (!expiresAt) return;
+  const end = Date.parse(expiresAt);
+  const tick = () => {
+    if (!el.isConnected && el.dataset.started) return;
+    el.dataset.started = "1";
+    const left = end - Date.now();
+    el.hidden = false;
+    el.textContent = left > 0 ? `Expires in ${duration(left)}` : "Expiring…";
+    setTimeout(tick, 1000);
+  };
+  tick();
 }

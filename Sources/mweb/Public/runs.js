@@ -3,7 +3,7 @@
 // a count badge (also in the document title and, where supported, the app badge).
 import { call } from "./api.js";
 import { approvalCard, dropCard } from "./approvals.js";
-import { age, h, runDuration, statusBadge } from "./dom.js";
+import { age, h, runDuration, statusBadge, statusInfo } from "./dom.js";
 import { follow } from "./stream.js";
 
 const pageSize = 50;
@@ -15,9 +15,12 @@ export function showRuns(view, { setConnection }) {
   const list = h("ul", { id: "runs", class: "runs" });
   const older = h("button", { type: "button", id: "older", class: "secondary", hidden: true }, "Show older runs");
   const empty = h("p", { id: "no-runs", class: "facts", hidden: true, text: "No runs yet. Start one with “New run”." });
+  const filter = h("select", { id: "status-filter", "aria-label": "Show runs that are" },
+    h("option", { value: "", text: "All runs" }),
+    Object.entries(statusInfo).map(([status, info]) => h("option", { value: status, text: `${info.icon} ${info.label}` })));
   view.replaceChildren(h("section", { id: "list", class: "screen" },
     h("div", { class: "list-head" }, h("h1", {}, "Runs ", count), h("a", { href: "#/new", class: "button", id: "new-run-link" }, "+ New run")),
-    approvals, list, empty, older));
+    approvals, h("div", { class: "list-filter" }, filter), list, empty, older));
 
   const runs = new Map(); // id → run
   let nextBefore = null;
@@ -27,6 +30,7 @@ export function showRuns(view, { setConnection }) {
       (b.status === "waiting_approval") - (a.status === "waiting_approval") || b.id - a.id);
     list.replaceChildren(...sorted.map(runItem));
     empty.hidden = runs.size > 0;
+    empty.textContent = filter.value ? `No ${statusInfo[filter.value].label} runs.` : "No runs yet. Start one with “New run”.";
     older.hidden = nextBefore === null;
   };
   const setWaiting = (n) => {
@@ -48,15 +52,17 @@ export function showRuns(view, { setConnection }) {
     }
     setWaiting(pending.length);
   };
+  const query = () => `/runs?limit=${pageSize}${filter.value ? `&status=${filter.value}` : ""}`;
   const loadRuns = async () => {
-    const page = await call("GET", `/runs?limit=${pageSize}`);
+    const page = await call("GET", query());
     runs.clear();
     for (const r of page.runs) runs.set(r.id, r);
     nextBefore = page.next_before ?? null;
     draw();
   };
+  filter.addEventListener("change", () => loadRuns().catch(() => {}));
   older.addEventListener("click", async () => {
-    const page = await call("GET", `/runs?limit=${pageSize}&before=${nextBefore}`);
+    const page = await call("GET", `${query()}&before=${nextBefore}`);
     for (const r of page.runs) runs.set(r.id, r);
     nextBefore = page.next_before ?? null;
     draw();
@@ -71,7 +77,11 @@ export function showRuns(view, { setConnection }) {
     const reloadApprovals = approvalsDirty;
     approvalsDirty = false;
     const fetched = await Promise.all(ids.map((id) => call("GET", `/runs/${id}`).catch(() => null)));
-    for (const r of fetched) if (r) runs.set(r.id, r);
+    for (const r of fetched) {
+      if (!r) continue;
+      if (filter.value && r.status !== filter.value) runs.delete(r.id); // it left the filter
+      else runs.set(r.id, r);
+    }
     if (ids.length) draw();
     if (reloadApprovals) await loadApprovals();
   };
