@@ -41,10 +41,13 @@ def test_a_revoked_token_ends_the_session_with_a_clear_message(m_up, phone):
     page.goto(f"{url}/#token={secret}")
     expect(page.locator("#list")).to_be_visible(timeout=15000)
     mcli(env, "token", "revoke", "phone")
-    page.reload()
+    # The next thing the phone asks for is refused, and it says why (no reload).
+    page.click("#new-run-link")
     expect(page.locator("#login")).to_be_visible(timeout=10000)
     expect(page.locator("#login-error")).to_contain_text("session has ended")
     expect(page.locator("#login-error")).to_contain_text("revoked")
+    page.reload()
+    expect(page.locator("#login-error")).to_contain_text("session has ended", timeout=10000)
 
     # The same link again is refused, and the page says why.
     page.goto(f"{url}/?again#token={secret}")

@@ -5,11 +5,11 @@ from playwright.sync_api import expect
 
 from webapp import api, log_lines, paired_page, wait_for
 
-SCRIPT = ("printf 'out line\\n'; printf 'err line\\n' >&2; printf '\\033[32mgreen\\033[0m\\n'; "
+SCRIPT = ("echo \"env: $GREETING\"; printf 'out line\\n'; printf 'err line\\n' >&2; printf '\\033[32mgreen\\033[0m\\n'; "
           "read answer; echo \"agent got: $answer\"; printf 'no newline:'; read more; echo \"[$more]\"; cat; echo after-eof")
 
 
-def test_a_run_from_the_form_streams_stdout_and_stderr_and_takes_input(m_up, phone):
+def test_a_run_from_the_form_streams_stdout_and_stderr_and_takes_input(m_up, phone, screenshots):
     url, tokens, _ = m_up
     page = paired_page(phone(permissions=["clipboard-read", "clipboard-write"]), url, tokens["steer"])
     page.click("#new-run-link")
@@ -22,19 +22,24 @@ def test_a_run_from_the_form_streams_stdout_and_stderr_and_takes_input(m_up, pho
     # A 422 says what is wrong and keeps what was typed.
     page.fill("#new-command", SCRIPT)
     page.fill("#new-title", "form run")
-    page.click("#new summary")
+    page.click("#new-repo-box summary")
     page.fill("#new-repo", "--upload-pack=evil")
     page.click("#new-submit")
     expect(page.locator("#new-error")).to_contain_text("Not started:")
     expect(page.locator("#new-error")).to_contain_text("repo.url must not start with '-'")
     expect(page.locator("#new-command")).to_have_value(SCRIPT)
     page.fill("#new-repo", "")
+    page.click("#new-env-box summary")
+    page.fill("#new-env", "GREETING=hi there\nnot a variable")
+    page.click("#new-submit")
+    expect(page.locator("#new-error")).to_contain_text("environment line 2 is not NAME=value")
+    page.fill("#new-env", "# a comment\nGREETING=hi there")
 
     page.click("#new-submit")
     expect(page.locator("#run")).to_be_visible(timeout=10000)
     expect(page.locator("#run-title")).to_have_text("form run")
     wait_for(lambda: "err line" in log_lines(page) and "green" in log_lines(page), message="stdout and stderr in the log")
-    assert log_lines(page, "stdout")[:2] == ["out line", "green"]
+    assert log_lines(page, "stdout")[:3] == ["env: hi there", "out line", "green"]
     assert log_lines(page, "stderr") == ["err line"]
     out = page.locator(".log-row.stdout", has_text="out line")
     err = page.locator(".log-row.stderr", has_text="err line")
@@ -62,11 +67,20 @@ def test_a_run_from_the_form_streams_stdout_and_stderr_and_takes_input(m_up, pho
     expect(page.locator("#run-status")).to_contain_text("succeeded", timeout=15000)
     expect(page.locator("#run-facts")).to_contain_text("exit 0")
     expect(page.locator("#controls")).to_be_hidden()
+    page.screenshot(path=f"{screenshots}/run-finished-light.png", full_page=True)
     expect(page.locator("#cancel")).to_be_hidden()
     page.click("#log-copy")
     expect(page.locator("#log-copy")).to_have_text("Copied")
     copied = page.evaluate("navigator.clipboard.readText()")
     assert {"out line", "err line", "green", "agent got: hello from the phone", "after-eof"} <= set(copied.split("\n")), copied
+
+    # The command is offered again on the next new run.
+    page.evaluate("location.hash = '#/new'")
+    expect(page.locator("#new-recent button")).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth - innerWidth") <= 0
+    page.screenshot(path=f"{screenshots}/new-run-recent-light.png")
+    page.click("#new-recent button")
+    expect(page.locator("#new-command")).to_have_value(SCRIPT)
 
 
 def test_the_list_is_live_and_shows_status_title_agent_and_exit_code(m_up, phone):

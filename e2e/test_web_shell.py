@@ -76,7 +76,7 @@ def test_every_screen_in_light_and_dark_fits_320_to_430_px(m_up, phone, screensh
         page.click("#cancel-no")
         page.evaluate("r => { location.hash = r; }", "#/new")
         expect(page.locator("#new-command")).to_be_visible()
-        page.click("#new summary")
+        page.click("#new-repo-box summary")
         page.fill("#new-repo", "-bad")
         page.fill("#new-command", "make test")
         page.click("#new-submit")

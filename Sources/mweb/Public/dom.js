@@ -17,8 +17,9 @@ export function h(tag, attrs = {}, ...children) {
 /** `$("id")`. */
 export const $ = (id) => document.getElementById(id);
 
-/** 75 s → "1m 15s"; 2 h → "2h 0m". */
-export function duration(ms) {
+/** 75 s → "1m 15s"; 2 h → "2h 0m"; with `tenths`, under 10 s → "0.8s". */
+export function duration(ms, tenths = false) {
+  if (tenths && ms < 10000) return `${(Math.max(0, ms) / 1000).toFixed(1)}s`;
   const s = Math.max(0, Math.floor(ms / 1000));
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
@@ -37,7 +38,7 @@ export function age(iso, now = Date.now()) {
 /** How long a run has run (so far, when it has not finished); "" before it started. */
 export function runDuration(run, now = Date.now()) {
   if (!run.started_at) return "";
-  return duration((run.finished_at ? Date.parse(run.finished_at) : now) - Date.parse(run.started_at));
+  return duration((run.finished_at ? Date.parse(run.finished_at) : now) - Date.parse(run.started_at), Boolean(run.finished_at));
 }
 
 /** A status's icon and words, for the badge. */
