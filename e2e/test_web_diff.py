@@ -79,3 +79,17 @@ def test_a_truncated_diff_says_so_and_lists_every_file(m_up, phone):
     }""")
     assert "cut short" in result["notice"]
     assert result["files"] == [["big.txt", 4, ""], ["later.txt", 0, "Not in the patch shown (it was cut short)."]]
+
+
+def test_a_diff_of_the_workspace_can_be_requested_from_the_run(m_up, phone, tmp_path):
+    url, tokens, _ = m_up
+    make_repo(tmp_path / "repo")
+    run = api(url, tokens["steer"], "POST", "/runs", {"command": "echo changed > a.txt; echo ready; sleep 60",
+                                                     "title": "edits", "repo": {"url": str(tmp_path / "repo")}}).json()
+    page = paired_page(phone(), url, tokens["steer"], f"#/runs/{run['id']}")
+    wait_for(lambda: "ready" in log_lines(page), timeout=20, message="the edit")
+    page.click("#request-diff")
+    expect(page.locator("#diffs .diff-file")).to_have_count(1, timeout=15000)
+    expect(page.locator("#diffs .diff-file")).to_have_attribute("data-path", "a.txt")
+    expect(page.locator("#diffs .diff-counts")).to_have_text("+1 −3")
+    assert any(line.startswith("± diff #") and "1 file +1 −3" in line for line in log_lines(page, "meta"))

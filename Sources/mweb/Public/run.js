@@ -4,6 +4,7 @@
 import { call } from "./api.js";
 import { approvalCard, dropCard } from "./approvals.js";
 import { $, h, runDuration, statusBadge } from "./dom.js";
+import { diffView } from "./diffview.js";
 import { LogView } from "./logview.js";
 import { follow } from "./stream.js";
 
@@ -19,7 +20,10 @@ export function showRun(view, id, { setConnection }) {
   const logHost = h("div", { id: "log" });
   const copy = h("button", { type: "button", id: "log-copy", class: "secondary small" }, "Copy log");
   const wrap = h("input", { id: "log-wrap", type: "checkbox", checked: true });
-  const logBar = h("div", { class: "row between log-bar" }, h("label", { class: "check" }, wrap, " Wrap lines"), copy);
+  const askDiff = h("button", { type: "button", id: "request-diff", class: "secondary small" }, "Request diff");
+  const logBar = h("div", { class: "row between log-bar" }, h("label", { class: "check" }, wrap, " Wrap lines"),
+    h("div", { class: "row" }, askDiff, copy));
+  const diffs = h("section", { id: "diffs", hidden: true });
   const text = h("input", { id: "input-text", placeholder: "Type into the run", autocomplete: "off", autocapitalize: "off",
     autocorrect: "off", spellcheck: "false", enterkeyhint: "send", "aria-label": "Input for the run" });
   const noEnter = h("input", { id: "input-no-enter", type: "checkbox" });
@@ -40,7 +44,7 @@ export function showRun(view, id, { setConnection }) {
   view.replaceChildren(h("section", { id: "run", class: "screen" },
     h("nav", { class: "back" }, h("a", { href: "#/", text: "‹ Runs" })),
     h("header", { class: "run-head" }, title, h("div", { class: "row between" }, status, cancel), facts, workspace, confirmBox),
-    approvals, logBar, logHost, controls));
+    approvals, diffs, logBar, logHost, controls));
 
   const log = new LogView(logHost);
   let run = null, signal = null;
@@ -57,6 +61,7 @@ export function showRun(view, id, { setConnection }) {
     workspace.textContent = run.workspace ?? "";
     const done = finished.has(run.status);
     controls.hidden = done;
+    askDiff.hidden = done;
     if (done) { cancel.hidden = true; confirmBox.hidden = true; }
   };
   const refresh = async () => {
@@ -96,12 +101,37 @@ export function showRun(view, id, { setConnection }) {
         signal = d.signal ?? null;
         log.note(`— ${d.status}${d.exit_code !== undefined && d.exit_code !== null ? `, exit ${d.exit_code}` : ""}${d.signal ? `, signal ${d.signal}` : ""}`, "meta");
         break;
+      case "diff.created":
+        log.note(`± diff #${d.diff_id}: ${d.files} file${d.files === 1 ? "" : "s"} +${d.additions} −${d.deletions}`, "meta");
+        showDiffSoon(d.diff_id);
+        break;
       case "cancel.requested":
         log.note("— cancel requested", "meta");
         break;
     }
     if (e.type.startsWith("run.") || e.type.startsWith("approval.") || e.type === "cancel.requested") refreshSoon();
   };
+  // The workspace's latest diff (a replay may name many: only the last is fetched).
+  let diffTimer = null, latestDiff = null;
+  const showDiffSoon = (diffId) => {
+    latestDiff = diffId;
+    diffTimer ??= setTimeout(async () => {
+      diffTimer = null;
+      try {
+        const diff = await call("GET", `/diffs/${latestDiff}`);
+        diffs.replaceChildren(h("details", { class: "run-diff", open: true },
+          h("summary", {}, `Workspace diff #${diff.id}${diff.status ? ` · ${diff.status}` : ""}`), diffView(diff)));
+        diffs.hidden = false;
+      } catch (err) { log.note(`[error] the diff cannot be shown: ${err.message}`, "meta"); }
+    }, 50);
+  };
+  askDiff.addEventListener("click", async () => {
+    formMsg.textContent = "";
+    try { await call("POST", `/runs/${id}/diffs`, {}); askDiff.textContent = "Diff requested…"; }
+    catch (err) { formMsg.textContent = err.message; }
+    setTimeout(() => { askDiff.textContent = "Request diff"; }, 2000);
+  });
+
   const stream = follow({ path: `/runs/${id}/stream`, key: "seq", after: 0, onEvent, onState: setConnection,
     onRefused: () => call("GET", "/session").catch(() => {}) });
   refresh();
@@ -133,7 +163,7 @@ export function showRun(view, id, { setConnection }) {
     try { await call("POST", `/runs/${id}/cancel`, {}); } catch (err) { formMsg.textContent = err.message; }
   });
 
-  return () => { stream.stop(); clearInterval(ticker); clearTimeout(refreshTimer); log.dispose(); };
+  return () => { stream.stop(); clearInterval(ticker); clearTimeout(refreshTimer); clearTimeout(diffTimer); log.dispose(); };
 }
 
 function decodeB64(b64) {
