@@ -118,5 +118,22 @@ def test_a_100000_line_run_opens_at_its_tail_and_scrolls_to_the_top_and_back(m_u
     expect(last).to_be_visible()
     back = time.time() - started
     expect(page.locator(".log-jump")).to_be_hidden()
+
+    # Find in the log: the line found is scrolled into view and marked.
+    page.click("#find-toggle")
+    started = time.time()
+    page.fill("#find-text", "line 50000 ")
+    expect(page.locator("#find-count")).to_have_text("1 of 1")
+    expect(page.locator(".log-row.found.current")).to_have_text("line 50000 coloured")
+    found = time.time() - started
+    expect(page.locator(".log-row.found.current")).to_be_in_viewport()
+    page.fill("#find-text", "COLOURED")
+    expect(page.locator("#find-count")).to_have_text("100000 of 100000")
+    page.click("#find-prev")
+    expect(page.locator("#find-count")).to_have_text("99999 of 100000")
+    expect(page.locator(".log-row.found.current")).to_have_text("line 99999 coloured")
+    page.fill("#find-text", "no such text")
+    expect(page.locator("#find-count")).to_have_text("not found")
     print(f"\n100,000 lines: tail visible {opened * 1000:.0f} ms after opening the run; "
-          f"top {to_top * 1000:.0f} ms, back to live {back * 1000:.0f} ms; {in_page} rows in the page")
+          f"top {to_top * 1000:.0f} ms, back to live {back * 1000:.0f} ms; {in_page} rows in the page; "
+          f"found a line in {found * 1000:.0f} ms")

@@ -1,7 +1,8 @@
 """The runs list and one run (issue 16): a run started from the new-run form
 shows its stdout and stderr live, styled apart; input reaches the agent; the
 list follows the all-runs stream without reloading; a 422 is shown clearly."""
-from playwright.sync_api import expect
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
 
 from webapp import api, log_lines, paired_page, wait_for
 
@@ -114,3 +115,15 @@ def test_the_list_is_live_and_shows_status_title_agent_and_exit_code(m_up, phone
     expect(page.locator("#runs li")).to_have_count(3)
     requests_made = page.evaluate("performance.getEntriesByType('resource').filter(r => r.name.includes('/api/v1/runs?')).length")
     assert requests_made == 4, f"the list was fetched {requests_made} times: once, and once per filter; it should follow the stream"
+
+
+def test_a_run_that_does_not_exist_says_so_and_stops_reconnecting(m_up, phone):
+    url, tokens, _ = m_up
+    page = paired_page(phone(), url, tokens["read"], "#/runs/999")
+    expect(page.locator("#run-title")).to_have_text("No run #999", timeout=10000)
+    expect(page.locator("#conn")).to_be_hidden()
+    expect(page.locator("#log")).to_be_hidden()
+    # Retries come after 0.25 s, 0.5 s, 1 s…: none within 1.5 s means it stopped.
+    with pytest.raises(PlaywrightTimeout):
+        with page.expect_websocket(timeout=1500):
+            pass

@@ -80,6 +80,40 @@ export class LogView {
     this.schedule();
   }
 
+  /** Finds the lines holding `query` (any case); shows the last one. Answers `{count, index}` (index from 1; 0: none). */
+  find(query) {
+    const q = query.toLowerCase();
+    this.matches = [];
+    if (q) this.lines.forEach((line, i) => { if (line.segs.map((s) => s.text).join("").toLowerCase().includes(q)) this.matches.push(i); });
+    this.matchSet = new Set(this.matches);
+    this.current = this.matches.length - 1; // the one nearest the tail
+    this.reveal();
+    return this.position();
+  }
+
+  /** Moves to the next (1) or previous (-1) line found; answers `{count, index}`. */
+  step(direction) {
+    const n = this.matches?.length ?? 0;
+    if (!n) return this.position();
+    this.current = (this.current + direction + n) % n;
+    this.reveal();
+    return this.position();
+  }
+
+  position() { return { count: this.matches?.length ?? 0, index: (this.current ?? -1) + 1 }; }
+
+  // Scrolls the current line found into the middle of the box (and stops following the tail).
+  reveal() {
+    this.schedule();
+    if (!this.matches?.length || !this.rowHeight) return;
+    const line = this.matches[this.current];
+    let lo = 0, hi = this.rowLine.length - 1; // rows are in line order: the line's first row by bisection
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (this.rowLine[mid] < line) lo = mid + 1; else hi = mid; }
+    this.follow = false;
+    this.jump.hidden = false;
+    this.scroller.scrollTop = Math.max(0, lo * this.rowHeight - this.scroller.clientHeight / 2);
+  }
+
   /** Wraps long lines at the box's width (true) or keeps them whole and scrolls sideways (false). */
   setWrap(on) {
     this.wrap = on;
@@ -177,7 +211,8 @@ export class LogView {
   row(r) {
     const line = this.lines[this.rowLine[r]];
     const start = this.rowStart[r], end = start + this.rowChars();
-    const el = h("div", { class: `log-row ${line.stream}` });
+    const found = this.matchSet?.has(this.rowLine[r]) ? (this.rowLine[r] === this.matches[this.current] ? " found current" : " found") : "";
+    const el = h("div", { class: `log-row ${line.stream}${found}` });
     let at = 0;
     for (const seg of line.segs) {
       const next = at + seg.text.length;

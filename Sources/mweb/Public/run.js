@@ -20,9 +20,16 @@ export function showRun(view, id, { setConnection }) {
   const logHost = h("div", { id: "log" });
   const copy = h("button", { type: "button", id: "log-copy", class: "secondary small" }, "Copy log");
   const wrap = h("input", { id: "log-wrap", type: "checkbox", checked: true });
+  const findText = h("input", { id: "find-text", type: "search", placeholder: "Find in the log", "aria-label": "Find in the log",
+    autocapitalize: "off", autocorrect: "off", spellcheck: "false", enterkeyhint: "search" });
+  const findCount = h("span", { id: "find-count", class: "facts", role: "status" });
+  const findBar = h("form", { id: "find-bar", class: "row find-bar", hidden: true }, findText,
+    h("button", { type: "button", id: "find-prev", class: "secondary small", "aria-label": "Previous match" }, "↑"),
+    h("button", { type: "button", id: "find-next", class: "secondary small", "aria-label": "Next match" }, "↓"), findCount);
+  const findToggle = h("button", { type: "button", id: "find-toggle", class: "secondary small" }, "Find");
   const askDiff = h("button", { type: "button", id: "request-diff", class: "secondary small" }, "Request diff");
   const logBar = h("div", { class: "row between log-bar" }, h("label", { class: "check" }, wrap, " Wrap lines"),
-    h("div", { class: "row" }, askDiff, copy));
+    h("div", { class: "row" }, findToggle, askDiff, copy));
   const diffs = h("section", { id: "diffs", hidden: true });
   const text = h("input", { id: "input-text", placeholder: "Type into the run", autocomplete: "off", autocapitalize: "off",
     autocorrect: "off", spellcheck: "false", enterkeyhint: "send", "aria-label": "Input for the run" });
@@ -44,7 +51,7 @@ export function showRun(view, id, { setConnection }) {
   view.replaceChildren(h("section", { id: "run", class: "screen" },
     h("nav", { class: "back" }, h("a", { href: "#/", text: "‹ Runs" })),
     h("header", { class: "run-head" }, title, h("div", { class: "row between" }, status, cancel), facts, workspace, confirmBox),
-    approvals, diffs, logBar, logHost, controls));
+    approvals, diffs, logBar, findBar, logHost, controls));
 
   const log = new LogView(logHost);
   let run = null, signal = null;
@@ -66,7 +73,14 @@ export function showRun(view, id, { setConnection }) {
   };
   const refresh = async () => {
     try { run = await call("GET", `/runs/${id}`); renderHead(); }
-    catch (err) { if (err.status === 404) title.textContent = `No run #${id}`; }
+    catch (err) {
+      if (err.status !== 404) return;
+      // Nothing to follow: stop reconnecting to a stream the server refuses.
+      title.textContent = `No run #${id}`;
+      stream.stop();
+      setConnection(null);
+      controls.hidden = logBar.hidden = logHost.hidden = cancel.hidden = true;
+    }
   };
   // Fetched again at most once per burst of events (a replay can hold many).
   let refreshTimer = null;
@@ -136,6 +150,14 @@ export function showRun(view, id, { setConnection }) {
     onRefused: () => call("GET", "/session").catch(() => {}) });
   refresh();
 
+  const showFound = ({ count, index }) => {
+    findCount.textContent = findText.value ? (count ? `${index} of ${count}` : "not found") : "";
+  };
+  findToggle.addEventListener("click", () => { findBar.hidden = !findBar.hidden; if (!findBar.hidden) findText.focus(); else showFound(log.find("")); });
+  findText.addEventListener("input", () => showFound(log.find(findText.value)));
+  findBar.addEventListener("submit", (ev) => { ev.preventDefault(); showFound(log.step(1)); });
+  $("find-next").addEventListener("click", () => showFound(log.step(1)));
+  $("find-prev").addEventListener("click", () => showFound(log.step(-1)));
   wrap.addEventListener("change", () => log.setWrap(wrap.checked));
   copy.addEventListener("click", async () => {
     try { await navigator.clipboard.writeText(log.text()); copy.textContent = "Copied"; }
