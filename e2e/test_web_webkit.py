@@ -1,7 +1,8 @@
 """iPhones run WebKit, not Chromium (issue 16): a smoke of the screens in
 Debian's WebKitGTK MiniBrowser driven by Selenium under Xvfb, so Safari-only
 breakage shows up here first: pairing, the list, a run's live log with
-stderr told apart and ANSI colours, the ANSI module itself, the new-run form."""
+stderr told apart and ANSI colours, the ANSI module itself, approving a
+command with a tap, the new-run form."""
 import json
 import os
 import shutil
@@ -31,9 +32,11 @@ def test_the_app_works_in_webkit(m_up, screenshots):
     url, tokens, env = m_up
     run = api(url, tokens["steer"], "POST", "/runs", {
         "command": "printf 'out\\n'; printf 'err\\n' >&2; printf '\\033[31mred\\033[0m\\n'", "title": "webkit run"}).json()
+    asking = api(url, tokens["steer"], "POST", "/runs", {
+        "command": "mcli ask --kind command 'ls -la' && echo 'approved, going on'", "title": "asks"}).json()
     wait_for(lambda: run_status(env, run["id"]) == "succeeded", timeout=20, message="the run to finish")
     r = subprocess.run(["xvfb-run", "-a", sys.executable, os.path.join(HERE, "webkit_smoke.py"), url, tokens["steer"],
-                        str(run["id"]), screenshots], capture_output=True, text=True, timeout=180)
+                        str(run["id"]), str(asking["id"]), screenshots], capture_output=True, text=True, timeout=180)
     assert r.returncode == 0, r.stderr[-3000:]
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert "AppleWebKit" in out["agent"] and out["service_worker"]
@@ -47,3 +50,5 @@ def test_the_app_works_in_webkit(m_up, screenshots):
     assert out["ansi"] == [["a", "", {}], ["b", "fg-1 b", {}], ["c", "b", {"color": "rgb(255,135,0)"}],
                            ["de", "b", {"color": "#010203"}], "NL"], out["ansi"]
     assert out["agents"] == ["command"]
+    assert out["command"] == "ls -la" and out["after_approval"], out
+    wait_for(lambda: run_status(env, asking["id"]) == "succeeded", timeout=20, message="the approved run to finish")

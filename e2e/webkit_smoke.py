@@ -21,7 +21,7 @@ def wait(driver, script, timeout=20):
         time.sleep(0.1)
 
 
-def main(url, token, run_id, folder):
+def main(url, token, run_id, asking_id, folder):
     options = Options()
     options.binary_location = MINIBROWSER
     options.add_argument("--automation")
@@ -49,6 +49,13 @@ def main(url, token, run_id, folder):
               done([...p.feed('a\\x1b[1;3'), ...p.feed('1mb\\x1b[38;5;208mc\\x1b[38;2;1;2;3md\\x1b[2Ke\\r\\n')]
                 .map(t => t.newline ? 'NL' : t.cr ? 'CR' : [t.text, styleOf(t.style).cls, styleOf(t.style).css]));
             }, (e) => done(String(e)));""")
+        # An approval card, decided with a tap.
+        driver.get(f"{url}/#/runs/{asking_id}")
+        out["command"] = wait(driver, "return document.querySelector('.approval.pending .approval-command')?.textContent")
+        driver.save_screenshot(f"{folder}/webkit-approval.png")
+        driver.execute_script("document.querySelector('.approval.pending button.ok').click()")
+        out["after_approval"] = wait(driver, """return !document.querySelector('.approval.pending') &&
+            document.querySelector('#log').logView.lines.some(l => l.segs.map(s => s.text).join('') === 'approved, going on')""")
         driver.get(f"{url}/#/new")
         out["agents"] = wait(driver, "const os = [...document.querySelectorAll('#new-agent option')]; return os.length && os.map(o => o.value)")
     finally:
