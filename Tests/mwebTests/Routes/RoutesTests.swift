@@ -26,6 +26,16 @@ import mdb
         }
     }
 
+    @Test func agentsListsTheOfferedKindsToAnyToken() async throws {
+        try await LiveServer.with { server in
+            #expect(try await http(server.port, .get, "/api/v1/agents").status == 401)
+            let result = try await http(server.port, .get, "/api/v1/agents", token: server.readToken)
+            #expect(result.status == 200)
+            guard case .array(let agents)? = result.json?["agents"] else { Issue.record("no agents list: \(result.text)"); return }
+            #expect(agents.compactMap { $0["kind"]?.stringValue } == ["command"])
+        }
+    }
+
     @Test func createRunAnswersTheRunAndRejectsBadInput() async throws {
         try await LiveServer.with { server in
             let created = try await http(server.port, .post, "/api/v1/runs", token: server.steerToken,

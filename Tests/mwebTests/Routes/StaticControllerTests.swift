@@ -30,14 +30,4 @@ import Testing
             #expect(try await http(server.port, .get, "/nope.js").status == 404)
         }
     }
-
-    @Test func agentsListsTheOfferedKindsToAnyToken() async throws {
-        try await LiveServer.with { server in
-            #expect(try await http(server.port, .get, "/api/v1/agents").status == 401)
-            let result = try await http(server.port, .get, "/api/v1/agents", token: server.readToken)
-            #expect(result.status == 200)
-            guard case .array(let agents)? = result.json?["agents"] else { Issue.record("no agents list: \(result.text)"); return }
-            #expect(agents.compactMap { $0["kind"]?.stringValue } == ["command"])
-        }
-    }
 }
