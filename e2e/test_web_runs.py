@@ -116,6 +116,22 @@ def test_the_list_is_live_and_shows_status_title_agent_and_exit_code(m_up, phone
     requests_made = page.evaluate("performance.getEntriesByType('resource').filter(r => r.name.includes('/api/v1/runs?')).length")
     assert requests_made == 4, f"the list was fetched {requests_made} times: once, and once per filter; it should follow the stream"
 
+    # Pull to refresh fetches the list again.
+    touch = """([kind, y]) => {
+        const t = new Touch({ identifier: 1, target: document.body, clientX: 150, clientY: y });
+        window.dispatchEvent(new TouchEvent(kind, { touches: kind === 'touchend' ? [] : [t], changedTouches: [t] }));
+    }"""
+    page.evaluate(touch, ["touchstart", 100])
+    page.evaluate(touch, ["touchmove", 140])
+    expect(page.locator("#pull")).to_have_text("Pull to refresh")
+    page.evaluate(touch, ["touchmove", 200])
+    expect(page.locator("#pull")).to_have_text("Release to refresh")
+    page.evaluate(touch, ["touchend", 200])
+    expect(page.locator("#pull")).to_be_hidden()
+    wait_for(lambda: page.evaluate(
+        "performance.getEntriesByType('resource').filter(r => r.name.includes('/api/v1/runs?')).length") == 5,
+        message="the list fetched again after the pull")
+
 
 def test_a_run_that_does_not_exist_says_so_and_stops_reconnecting(m_up, phone):
     url, tokens, _ = m_up

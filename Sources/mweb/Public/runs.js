@@ -18,7 +18,8 @@ export function showRuns(view, { setConnection }) {
   const filter = h("select", { id: "status-filter", "aria-label": "Show runs that are" },
     h("option", { value: "", text: "All runs" }),
     Object.entries(statusInfo).map(([status, info]) => h("option", { value: status, text: `${info.icon} ${info.label}` })));
-  view.replaceChildren(h("section", { id: "list", class: "screen" },
+  const pull = h("div", { id: "pull", class: "pull", hidden: true, role: "status" });
+  view.replaceChildren(h("section", { id: "list", class: "screen" }, pull,
     h("div", { class: "list-head" }, h("h1", {}, "Runs ", count), h("a", { href: "#/new", class: "button", id: "new-run-link" }, "+ New run")),
     approvals, h("div", { class: "list-filter" }, filter), list, empty, older));
 
@@ -100,9 +101,34 @@ export function showRuns(view, { setConnection }) {
       if (dirty.size || approvalsDirty) schedule();
     },
   });
+  // Pull to refresh (a home-screen app has no reload button): reloads the list and the approvals.
+  const pullNeeds = 70;
+  let pullFrom = null, pulled = 0;
+  const onStart = (e) => { pullFrom = window.scrollY <= 0 && e.touches.length === 1 ? e.touches[0].clientY : null; pulled = 0; };
+  const onMove = (e) => {
+    if (pullFrom === null) return;
+    pulled = e.touches[0].clientY - pullFrom;
+    pull.hidden = pulled < 10;
+    pull.textContent = pulled >= pullNeeds ? "Release to refresh" : "Pull to refresh";
+  };
+  const onEnd = () => {
+    if (pullFrom === null) return;
+    pullFrom = null;
+    if (pulled < pullNeeds) { pull.hidden = true; return; }
+    pull.textContent = "Refreshing…";
+    loadRuns().then(loadApprovals).catch(() => {}).finally(() => { pull.hidden = true; });
+  };
+  window.addEventListener("touchstart", onStart, { passive: true });
+  window.addEventListener("touchmove", onMove, { passive: true });
+  window.addEventListener("touchend", onEnd);
   // Ages and running durations move on without events.
   const ticker = setInterval(() => { for (const r of runs.values()) if (!r.finished_at) { draw(); break; } }, 5000);
-  return () => { stream.stop(); clearInterval(ticker); clearTimeout(timer); };
+  return () => {
+    stream.stop(); clearInterval(ticker); clearTimeout(timer);
+    window.removeEventListener("touchstart", onStart);
+    window.removeEventListener("touchmove", onMove);
+    window.removeEventListener("touchend", onEnd);
+  };
 }
 
 function runItem(run) {
