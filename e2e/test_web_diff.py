@@ -45,6 +45,7 @@ def test_a_proposed_diff_is_shown_file_by_file_and_approving_commits_it(m_up, ph
     expect(files["bin.dat"]).to_contain_text("Binary file")
     expect(files["run.sh"]).to_contain_text("mode 100644 → 100755")
     expect(card.locator(".diff-summary")).to_have_text("6 files +3 −2")
+    expect(page.locator("#diffs")).to_be_hidden()  # shown in its card, not twice
     rows = files["a.txt"].locator(".dl").evaluate_all(
         "rs => rs.map(r => [r.className.split(' ')[1], ...[...r.children].map(c => c.textContent)])")
     assert rows == [["hunk", "", "", "@@ -1,3 +1,4 @@"], ["ctx", "1", "1", " one"], ["del", "2", "", "−two"],
@@ -55,6 +56,7 @@ def test_a_proposed_diff_is_shown_file_by_file_and_approving_commits_it(m_up, ph
 
     card.locator("button.ok").click()
     wait_for(lambda: "propose exit 0" in log_lines(page), timeout=30, message="mcli propose to exit 0 (applied)")
+    expect(page.locator("#diffs")).to_be_hidden()
     workspace = api(url, tokens["read"], "GET", f"/runs/{run['id']}").json()["workspace"]
     subject = subprocess.run(["git", "-C", workspace, "log", "-1", "--format=%s", "refs/m/approved"],
                              capture_output=True, text=True, check=True).stdout.strip()

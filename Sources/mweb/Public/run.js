@@ -1,4 +1,4 @@
-// One run: header (status, duration, exit code or signal, workspace), the
+// One run: header (status, duration, exit code or signal, repo, workspace), the
 // pending approvals, the live log, an input box and cancel. Everything comes
 // from the run's event stream, replayed from the start and then live.
 import { call } from "./api.js";
@@ -65,7 +65,8 @@ export function showRun(view, id, { setConnection }) {
     if (signal) bits.push(`signal ${signal}`);
     if (run.sandbox_mode) bits.push(run.sandbox_mode);
     facts.textContent = bits.filter(Boolean).join(" · ");
-    workspace.textContent = run.workspace ?? "";
+    const repo = run.repo_url ? `${run.repo_url}${run.repo_ref ? ` @ ${run.repo_ref}` : ""}` : null;
+    workspace.textContent = [repo, run.workspace].filter(Boolean).join(" → ");
     const done = finished.has(run.status);
     controls.hidden = done;
     askDiff.hidden = done;
@@ -103,6 +104,7 @@ export function showRun(view, id, { setConnection }) {
         log.note(`${d.role ?? "agent"}: ${d.text ?? ""}`, "meta");
         break;
       case "approval.requested":
+        if (d.diff_id) proposedDiffs.add(d.diff_id);
         approvals.append(approvalCard({ id: d.approval_id, run_id: id, kind: d.kind, title: d.title, body: d.body, diff_id: d.diff_id },
           { onDecided: (aid) => dropCard(approvals, aid) }));
         log.note(`⚑ asked: ${d.title ?? ""}`, "meta");
@@ -125,12 +127,15 @@ export function showRun(view, id, { setConnection }) {
     }
     if (e.type.startsWith("run.") || e.type.startsWith("approval.") || e.type === "cancel.requested") refreshSoon();
   };
-  // The workspace's latest diff (a replay may name many: only the last is fetched).
+  // The workspace's latest requested diff (a replay may name many: only the last is fetched).
+  // A proposed diff is shown in its approval card instead; its approval comes in the same commit.
   let diffTimer = null, latestDiff = null;
+  const proposedDiffs = new Set();
   const showDiffSoon = (diffId) => {
     latestDiff = diffId;
     diffTimer ??= setTimeout(async () => {
       diffTimer = null;
+      if (proposedDiffs.has(latestDiff)) return;
       try {
         const diff = await call("GET", `/diffs/${latestDiff}`);
         diffs.replaceChildren(h("details", { class: "run-diff", open: true },
