@@ -62,6 +62,7 @@ def test_the_whole_demo_on_the_phone_against_mcli_up(phone, tmp_path, screenshot
         expect(card.locator(".diff-file")).to_have_count(1, timeout=20000)
         expect(card.locator(".diff-file")).to_have_attribute("data-path", "a.txt")
         expect(card.locator(".diff-counts")).to_have_text("+1 −3")
+        page.evaluate("scrollTo(0, 0)")  # a full-page shot of a scrolled page draws the sticky bar mid-page
         page.screenshot(path=f"{screenshots}/demo-diff-light.png", full_page=True)
         card.locator("button.ok").click()
         wait_for(lambda: "committed" in log_lines(page), timeout=30, message="the approved diff committed")
