@@ -103,9 +103,8 @@ CREATE TABLE tokens (
     hash          TEXT NOT NULL UNIQUE,              -- hex SHA-256 of the secret; the secret is never stored
     created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     last_used_at  TEXT,
-    revoked_at    TEXT,
-    use_by        TEXT                               -- pairing tokens: refused if still unused by then
-);
+    revoked_at    TEXT
+, use_by TEXT);
 CREATE TABLE notifiers (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     kind            TEXT NOT NULL CHECK (kind IN ('webhook', 'ntfy', 'exec', 'webpush', 'apns')),

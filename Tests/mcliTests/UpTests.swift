@@ -102,7 +102,7 @@ func commandName(_ pid: Int32) -> String {
         let up = try RunningUp()
         let url = try up.url
         #expect(url.hasPrefix("http://127.0.0.1:"))
-        #expect(up.text.contains("can be opened only on this machine"))
+        #expect(up.text.contains("works only on this machine: no phone can open it"))
         #expect(up.text.contains("tailscale serve --bg"), "Tailscale is a way out")
         #expect(up.text.contains("reverse_proxy 127.0.0.1:"), "Caddy is a way out")
         #expect(up.text.contains("--tls-cert cert.pem --tls-key key.pem"), "mweb's own TLS is a way out")
@@ -143,7 +143,7 @@ func commandName(_ pid: Int32) -> String {
         #expect(try up.url == "https://m.example.org")
         #expect(try up.link.hasPrefix("https://m.example.org/#token=m_"))
         #expect(up.text.contains("█"), "a QR code a phone can open")
-        #expect(!up.text.contains("only on this machine"))
+        #expect(!up.text.contains("works only on this machine"))
         #expect(try MDatabase(path: up.tmp.dbPath).tokens().map { $0.name.hasPrefix("phone-") } == [true])
         let web = try up.child("mweb"), exec = try up.child("mexec")
         #expect(up.stop(SIGTERM) == 0)

@@ -25,7 +25,7 @@ struct Pair: AsyncParsableCommand {
     func run() async throws {
         try await runCommand {
             let db = try global.open()
-            let (token, secret) = try Pair.createToken(db, name: name ?? Pair.defaultName("phone"), scope: scope)
+            let (token, secret) = try Pair.createToken(db, name: name ?? Pair.freeName(db, "phone"), scope: scope)
             let link = Pair.link(url: url, secret: secret)
             if global.json {
                 Output.line(JSONValue.object([
@@ -43,10 +43,18 @@ struct Pair: AsyncParsableCommand {
         try TokenCreate.create(db, name: name, scope: scope, firstUseWithin: Defaults.pairingWindowSeconds)
     }
 
-    /// `prefix-YYYYMMDD-HHMMSS` (UTC): a name that says when the device was paired.
-    static func defaultName(_ prefix: String) -> String {
+    /// `prefix-YYYYMMDD-HHMMSS` (UTC), a name that says when the device was paired,
+    /// with `-2`, `-3`, … when that second already named a token.
+    static func freeName(_ db: MDatabase, _ prefix: String) throws -> String {
         let now = Array(Timestamp.now())  // 2026-12-04T18:18:03.123Z
-        return prefix + "-" + String(now[0..<4] + now[5..<7] + now[8..<10]) + "-" + String(now[11..<13] + now[14..<16] + now[17..<19])
+        let base = prefix + "-" + String(now[0..<4] + now[5..<7] + now[8..<10]) + "-" + String(now[11..<13] + now[14..<16] + now[17..<19])
+        let taken = Set(try db.tokens().map(\.name))
+        var name = base, suffix = 1
+        while taken.contains(name) {
+            suffix += 1
+            name = "\(base)-\(suffix)"
+        }
+        return name
     }
 
     /// `URL/#token=SECRET`: the fragment stays in the browser.
@@ -61,9 +69,9 @@ struct Pair: AsyncParsableCommand {
         let minutes = Int(Defaults.pairingWindowSeconds / 60)
         guard access.phoneCanOpen else {
             Output.line("""
-                \(url) can be opened only on this machine. To sign in here, open this link within \(minutes) minutes \
-                (token '\(token.name)', \(token.scope)):
+                Open M in a browser on this machine within \(minutes) minutes (token '\(token.name)', \(token.scope)):
                   \(link)
+                \(url) works only on this machine: no phone can open it.
 
                 \(PhoneAccess.waysOut(port: URLComponents(string: url)?.port ?? 0))
                 """)

@@ -59,7 +59,7 @@ struct Up: AsyncParsableCommand {
             let shown = publicURL ?? url
             Output.line("M is up: \(shown)  (database \(path), \(concurrency) runs at once)")
             let prefix = PhoneAccess(url: shown).phoneCanOpen ? "phone" : "browser"
-            let (token, secret) = try Pair.createToken(db, name: Pair.defaultName(prefix), scope: .steer)
+            let (token, secret) = try Pair.createToken(db, name: Pair.freeName(db, prefix), scope: .steer)
             Pair.show(link: Pair.link(url: shown, secret: secret), token: token, url: shown)
             Output.line("Ctrl-C stops mweb and mexec.")
             while true {
