@@ -42,7 +42,7 @@ extension APIError {
     /// The API's view of a bus error: which status, which code.
     init(_ error: MDBError) {
         switch error {
-        case .runNotFound, .approvalNotFound, .diffNotFound, .tokenNotFound:
+        case .runNotFound, .approvalNotFound, .diffNotFound, .tokenNotFound, .notifierNotFound, .outboxItemNotFound:
             self.init(.notFound, "not_found", error.description)
         case .approvalAlreadyResolved:
             self.init(.conflict, "already_resolved", error.description)

@@ -17,9 +17,11 @@ func buildApplication(config: AppConfig, logger: Logger? = nil,
     let logger = logger ?? Logger(label: "mweb")
     let db = try MDatabase(path: config.databasePath)
     let fanOut = FanOut(clientQueueFrames: config.clientQueueFrames)
+    let bell = PushBell()
     let tailer = Tailer(databasePath: config.databasePath, fanOut: fanOut,
                         startAfterId: try db.lastEventId(),
-                        logger: logger)
+                        logger: logger, bell: bell)
+    let push = PushService(db: db, bell: bell, policy: config.pushRetry, logger: logger)
     let router = buildRouter(store: ThreadedStore(db: db), fanOut: fanOut, config: config)
     let scheme = config.tls == nil ? "http" : "https"
     let base = HTTPServerBuilder.http1WebSocketUpgrade(
@@ -35,7 +37,7 @@ func buildApplication(config: AppConfig, logger: Logger? = nil,
         router: router,
         server: server,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "mweb"),
-        services: [tailer],
+        services: [tailer, push],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? config.port
             await onListening("\(scheme)://\(config.host):\(port)")
@@ -58,6 +60,7 @@ func buildRouter(store: any MStore, fanOut: FanOut, config: AppConfig) -> Router
     EventsController(store: store).addRoutes(to: guarded)
     ApprovalsController(store: store).addRoutes(to: guarded)
     DiffsController(store: store).addRoutes(to: guarded)
+    NotifiersController(store: store).addRoutes(to: guarded)
     StreamController(store: store, fanOut: fanOut, config: config).addRoutes(to: guarded)
     StaticController().addRoutes(to: router, api: guarded)
     return router

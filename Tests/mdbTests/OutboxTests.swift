@@ -1,0 +1,121 @@
+import Foundation
+import GRDB
+import MTestSupport
+import Testing
+@testable import mdb
+
+/// A webhook notifier for the tests (the URL is never contacted here).
+func webhook(_ events: [String] = [], runs: [Int64]? = nil) -> NewNotifier {
+    NewNotifier(kind: .webhook, config: .object([("url", "http://127.0.0.1:9/hook")]), events: events, runIds: runs)
+}
+
+@Suite struct OutboxTests {
+    @Test func aNotifierAddedAfterAThousandEventsGetsNoneOfThem() throws {
+        let (_, db, run, _) = try twoClaimedRuns()
+        for i in 0..<1_000 {
+            try db.append(runId: run.id, [i % 100 == 0 ? NewEvent(EventType.notice, ["level": "info", "text": "n"]) : output("x")])
+        }
+        _ = try db.requestApproval(runId: run.id, NewApproval(title: "before"))
+        let notifier = try db.addNotifier(webhook([EventType.approvalRequested, EventType.notice]))
+        #expect(notifier.afterEventId == (try db.lastEventId()))
+        #expect(try db.fillOutbox() == 0)
+        #expect(try db.outbox(notifierId: notifier.id).isEmpty)
+        _ = try db.requestApproval(runId: run.id, NewApproval(title: "after"))
+        #expect(try db.fillOutbox() == 1)
+        let items = try db.outbox(notifierId: notifier.id)
+        #expect(items.count == 1)
+        #expect(items[0].payload.contains("\"after\""))
+    }
+
+    @Test func fillingTwiceNeverDoublesAndTheCursorMovesWithTheRows() throws {
+        let (_, db, run, other) = try twoClaimedRuns()
+        let all = try db.addNotifier(webhook())
+        let onlyOther = try db.addNotifier(webhook([EventType.runFinished], runs: [other.id]))
+        _ = try db.requestApproval(runId: run.id, NewApproval(title: "rm -rf build?"))
+        try db.append(runId: run.id, [output("noise")])
+        _ = try db.finishRun(runId: other.id, status: .succeeded, exitCode: 0)
+        #expect(try db.fillOutbox() == 3)  // all: approval + finish; onlyOther: finish
+        #expect(try db.fillOutbox() == 0)
+        // A fill whose cursor update was lost (a crash) re-reads the same events: INSERT OR IGNORE keeps one each.
+        try db.write { try $0.execute(sql: "UPDATE notifiers SET after_event_id = 0") }
+        #expect(try db.fillOutbox() == 0)
+        #expect(try db.outbox(notifierId: all.id).count == 2)
+        let finish = try #require(try db.outbox(notifierId: onlyOther.id).first)
+        #expect(finish.dedupeKey == "m-n\(onlyOther.id)-e\(finish.eventId)")
+        let payload = try JSONValue.parse(finish.payload)
+        #expect(payload["delivery"]?.stringValue == finish.dedupeKey)
+        #expect(payload["event"]?["type"]?.stringValue == EventType.runFinished)
+        #expect(payload["summary"]?.stringValue?.contains("succeeded (exit 0)") == true)
+        #expect(try db.notifier(all.id).afterEventId == (try db.lastEventId()))
+    }
+
+    @Test func aFailingNotifierBacksOffTurnsFailingOnceWithANoticeAndRecovers() throws {
+        let (_, db, run, _) = try twoClaimedRuns()
+        let notifier = try db.addNotifier(webhook())
+        _ = try db.requestApproval(runId: run.id, NewApproval(title: "ok?"))
+        try db.fillOutbox()
+        let policy = RetryPolicy(baseSeconds: 0.05, maxSeconds: 0.2, maxAttempts: 100)
+        for attempt in 1...4 {
+            var claimed: [OutboxDelivery] = []
+            #expect(try eventually(timeout: 5) { claimed = try db.claimDueOutbox(); return !claimed.isEmpty })
+            #expect(claimed.count == 1)
+            #expect(claimed[0].item.attempts == attempt)
+            // Claimed: no one else takes it meanwhile.
+            #expect(try db.claimDueOutbox().isEmpty)
+            try db.markOutboxFailed(id: claimed[0].item.id, error: "HTTP 503", policy: policy)
+        }
+        let failing = try db.notifier(notifier.id)
+        #expect(failing.state == "failing")
+        #expect(failing.consecutiveFailures == 4)
+        #expect(failing.lastError == "HTTP 503")
+        let notices = try db.events(runId: run.id, afterSeq: 0).filter { $0.type == EventType.notice }
+        #expect(notices.count == 1)
+        #expect(notices[0].data.contains("notifier \(notifier.id)"))
+        var claimed: [OutboxDelivery] = []
+        #expect(try eventually(timeout: 5) { claimed = try db.claimDueOutbox(); return !claimed.isEmpty })
+        try db.markOutboxSent(id: claimed[0].item.id)
+        #expect(try db.notifier(notifier.id).state == "ok")
+        #expect(try db.outboxItem(claimed[0].item.id).status == "sent")
+    }
+
+    @Test func anItemGivesUpAfterItsLastAttemptAndABackoffDoubles() throws {
+        let policy = RetryPolicy(baseSeconds: 2, maxSeconds: 600, maxAttempts: 2)
+        #expect(policy.delay(afterAttempts: 1) == 2)
+        #expect(policy.delay(afterAttempts: 4) == 16)
+        #expect(policy.delay(afterAttempts: 30) == 600)
+        let (_, db, run, _) = try twoClaimedRuns()
+        _ = try db.addNotifier(webhook())
+        _ = try db.requestApproval(runId: run.id, NewApproval(title: "ok?"))
+        try db.fillOutbox()
+        let first = try #require(try db.claimDueOutbox().first)
+        let retried = try db.markOutboxFailed(id: first.item.id, error: "refused", policy: policy)
+        #expect(retried.status == "pending")
+        #expect(try db.claimDueOutbox().isEmpty)  // not due for 2 s
+        try db.write { try $0.execute(sql: "UPDATE outbox SET next_attempt_at = '2000-01-01T00:00:00.000Z'") }
+        let second = try #require(try db.claimDueOutbox().first)
+        #expect(try db.markOutboxFailed(id: second.item.id, error: "refused", policy: policy).status == "failed")
+    }
+
+    @Test func claimsOfADeadSenderAreReleasedOnStart() throws {
+        let (_, db, run, _) = try twoClaimedRuns()
+        _ = try db.addNotifier(webhook())
+        _ = try db.requestApproval(runId: run.id, NewApproval(title: "ok?"))
+        try db.fillOutbox()
+        #expect(try db.claimDueOutbox().count == 1)
+        #expect(try db.claimDueOutbox().isEmpty)
+        #expect(try db.releaseClaims() == 1)
+        #expect(try db.claimDueOutbox().first?.item.attempts == 2)
+    }
+
+    @Test func badNotifiersAreRefusedWithWhatToGive() throws {
+        let (_, db) = try freshDatabase()
+        #expect(throws: MDBError.self) { try db.addNotifier(NewNotifier(kind: .webhook, config: .object([("url", "ftp://x")]))) }
+        #expect(throws: MDBError.self) { try db.addNotifier(NewNotifier(kind: .exec, config: .object([]))) }
+        #expect(throws: MDBError.self) { try db.addNotifier(webhook([EventType.output])) }
+        #expect(try db.notifiers().isEmpty)
+        let added = try db.addNotifier(webhook())
+        #expect(added.eventTypes == Defaults.notifierDefaultEvents)
+        try db.removeNotifier(added.id)
+        #expect(throws: MDBError.notifierNotFound(added.id)) { try db.removeNotifier(added.id) }
+    }
+}
