@@ -146,3 +146,13 @@ CREATE TABLE diff_requests (
 );
 CREATE INDEX diff_requests_pending ON diff_requests (run_id, id) WHERE handled_at IS NULL;
 CREATE INDEX outbox_by_notifier ON outbox (notifier_id, status);
+CREATE TABLE action_tokens (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    approval_id  INTEGER NOT NULL REFERENCES approvals (id) ON DELETE CASCADE,
+    notifier_id  INTEGER NOT NULL REFERENCES notifiers (id) ON DELETE CASCADE,
+    hash         TEXT NOT NULL UNIQUE,               -- hex SHA-256 of the secret
+    expires_at   TEXT NOT NULL,
+    used_at      TEXT,
+    created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    UNIQUE (approval_id, notifier_id)
+);

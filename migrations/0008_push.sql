@@ -12,3 +12,16 @@ ALTER TABLE notifiers ADD COLUMN last_error TEXT;
 ALTER TABLE notifiers ADD COLUMN last_sent_at TEXT;
 ALTER TABLE outbox ADD COLUMN claimed_at TEXT;
 CREATE INDEX outbox_by_notifier ON outbox (notifier_id, status);
+-- The single-use tokens behind an ntfy notification's Approve / Reject
+-- buttons: each decides one approval, once, before it expires. Only the
+-- hash is stored; a retry of the notification replaces its token.
+CREATE TABLE action_tokens (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    approval_id  INTEGER NOT NULL REFERENCES approvals (id) ON DELETE CASCADE,
+    notifier_id  INTEGER NOT NULL REFERENCES notifiers (id) ON DELETE CASCADE,
+    hash         TEXT NOT NULL UNIQUE,               -- hex SHA-256 of the secret
+    expires_at   TEXT NOT NULL,
+    used_at      TEXT,
+    created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    UNIQUE (approval_id, notifier_id)
+);

@@ -44,6 +44,8 @@ extension APIError {
         switch error {
         case .runNotFound, .approvalNotFound, .diffNotFound, .tokenNotFound, .notifierNotFound, .outboxItemNotFound:
             self.init(.notFound, "not_found", error.description)
+        case .actionRefused:
+            self.init(.forbidden, "forbidden", error.description)
         case .approvalAlreadyResolved:
             self.init(.conflict, "already_resolved", error.description)
         case .runFinished:

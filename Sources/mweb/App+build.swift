@@ -21,7 +21,8 @@ func buildApplication(config: AppConfig, logger: Logger? = nil,
     let tailer = Tailer(databasePath: config.databasePath, fanOut: fanOut,
                         startAfterId: try db.lastEventId(),
                         logger: logger, bell: bell)
-    let push = PushService(db: db, bell: bell, policy: config.pushRetry, logger: logger)
+    let links = PushLinks(publicURL: config.publicURL)
+    let push = PushService(db: db, bell: bell, links: links, policy: config.pushRetry, logger: logger)
     let router = buildRouter(store: ThreadedStore(db: db), fanOut: fanOut, config: config)
     let scheme = config.tls == nil ? "http" : "https"
     let base = HTTPServerBuilder.http1WebSocketUpgrade(
@@ -40,6 +41,7 @@ func buildApplication(config: AppConfig, logger: Logger? = nil,
         services: [tailer, push],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? config.port
+            links.listening(at: "\(scheme)://\(config.host):\(port)")
             await onListening("\(scheme)://\(config.host):\(port)")
         },
         logger: logger
@@ -55,6 +57,8 @@ func buildRouter(store: any MStore, fanOut: FanOut, config: AppConfig) -> Router
     HealthController(store: store).addRoutes(to: router)
     let api = router.group("api/v1")
     SessionController(store: store, authenticator: authenticator, limiter: limiter, config: config).addRoutes(to: api)
+    // A notification's buttons carry an action token, not an API token: outside the authenticator.
+    ActionsController(store: store).addRoutes(to: api)
     let guarded = api.group().add(middleware: authenticator)
     RunsController(store: store).addRoutes(to: guarded)
     EventsController(store: store).addRoutes(to: guarded)

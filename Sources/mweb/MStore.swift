@@ -27,4 +27,5 @@ protocol MStore: Sendable {
     func notifiers() async throws -> [NotifierStatus]
     func addNotifier(_ new: NewNotifier) async throws -> NotifierStatus
     func removeNotifier(_ id: Int64) async throws -> Notifier
+    func decideWithActionToken(approvalId: Int64, hash: String, decision: Decision) async throws -> Approval
 }

@@ -74,4 +74,7 @@ struct ThreadedStore: MStore {
         try await write { NotifierStatus(notifier: try $0.addNotifier(new), counts: [:]) }
     }
     func removeNotifier(_ id: Int64) async throws -> Notifier { try await write { try $0.removeNotifier(id) } }
+    func decideWithActionToken(approvalId: Int64, hash: String, decision: Decision) async throws -> Approval {
+        try await write { try $0.decideWithActionToken(approvalId: approvalId, hash: hash, decision: decision) }
+    }
 }

@@ -28,6 +28,8 @@ enum WebDefaults {
     static let pushCommandTimeoutSeconds: Double = 30
     /// Threads that run (and wait for) exec notifiers' commands.
     static let pushCommandThreads = 2
+    /// How long a notification's Approve / Reject buttons work.
+    static let actionTokenLifetimeSeconds: Double = 24 * 3600
     /// The session cookie's name.
     static let sessionCookie = "m_session"
 }

@@ -10,7 +10,7 @@ struct Notify: AsyncParsableCommand {
         subcommands: [NotifyAdd.self, NotifyList.self, NotifyRemove.self, NotifyTest.self])
 }
 
-/// `mcli notify add webhook --url URL [--secret S] | exec --command CMD`, with `--event` and `--run` to choose.
+/// `mcli notify add webhook --url URL [--secret S] | ntfy --url SERVER/TOPIC [--token T] | exec --command CMD`, with `--event` and `--run`.
 struct NotifyAdd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add",
@@ -18,17 +18,22 @@ struct NotifyAdd: AsyncParsableCommand {
         discussion: """
             webhook --url URL [--secret S]: a JSON POST with X-M-Delivery (the dedupe key) and, with a secret,
             X-M-Signature-256: sha256=<hex HMAC-SHA256 of the body>.
+            ntfy --url SERVER/TOPIC [--token T]: title, priority, tags, a link to the run, and for approvals
+            Approve / Reject buttons (single-use, expiring tokens that decide only that approval).
             exec --command CMD: `sh -c CMD` with the JSON on stdin and M_SUMMARY, M_TITLE, M_DELIVERY, M_EVENT set.
             By default approval.requested and run.finished are sent; --event chooses others.
             """)
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "webhook or exec.")
+    @Argument(help: "webhook, ntfy or exec.")
     var kind: String
 
-    @Option(help: "The webhook's URL (http:// or https://).")
+    @Option(help: "The webhook's URL, or ntfy's SERVER/TOPIC (http:// or https://).")
     var url: String?
+
+    @Option(help: "An ntfy access token (sent as Authorization: Bearer).")
+    var token: String?
 
     @Option(help: "A webhook secret: each body is signed with HMAC-SHA256 (X-M-Signature-256).")
     var secret: String?
@@ -45,14 +50,15 @@ struct NotifyAdd: AsyncParsableCommand {
     func run() async throws {
         try await runCommand {
             guard let kind = NotifierKind(rawValue: kind) else {
-                if ["ntfy", "webpush", "apns"].contains(kind) {
-                    throw CLIError(description: "\(kind) notifiers are not supported yet; use `notify add webhook --url URL` or `notify add exec --command CMD`")
+                if ["webpush", "apns"].contains(kind) {
+                    throw CLIError(description: "\(kind) notifiers are not supported yet; use webhook, ntfy or exec")
                 }
-                throw CLIError(description: "unknown notifier kind '\(kind)': use webhook or exec")
+                throw CLIError(description: "unknown notifier kind '\(kind)': use webhook, ntfy or exec")
             }
             var config: [(String, JSONValue)] = []
             if let url { config.append(("url", .string(url))) }
             if let secret { config.append(("secret", .string(secret))) }
+            if let token { config.append(("token", .string(token))) }
             if let command { config.append(("command", .string(command))) }
             let added = try global.open().addNotifier(
                 NewNotifier(kind: kind, config: .object(config), events: events, runIds: runs.isEmpty ? nil : runs))

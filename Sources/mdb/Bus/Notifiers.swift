@@ -3,7 +3,7 @@ import GRDB
 /// A notifier about to be added.
 public struct NewNotifier: Sendable, Equatable {
     public var kind: NotifierKind
-    /// The kind's settings: webhook `{url, secret?}`, exec `{command}`.
+    /// The kind's settings: webhook `{url, secret?}`, ntfy `{url: SERVER/TOPIC, token?}`, exec `{command}`.
     public var config: JSONValue
     /// Event types to send (empty: `Defaults.notifierDefaultEvents`).
     public var events: [String]
@@ -20,10 +20,13 @@ public struct NewNotifier: Sendable, Equatable {
     /// Refuses settings that could never deliver, with what to give instead.
     public func validate() throws {
         switch kind {
-        case .webhook:
+        case .webhook, .ntfy:
             let url = config["url"]?.stringValue ?? ""
             guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.count > 8 else {
                 throw MDBError.invalidArgument("a \(kind.rawValue) notifier needs --url http(s)://…")
+            }
+            if kind == .ntfy, url.split(separator: "/", omittingEmptySubsequences: true).count < 3 {
+                throw MDBError.invalidArgument("an ntfy notifier needs --url SERVER/TOPIC (https://ntfy.sh/my-topic)")
             }
         case .exec:
             guard let command = config["command"]?.stringValue, !command.trimmingCharacters(in: .whitespaces).isEmpty else {

@@ -51,7 +51,7 @@ public struct Notifier: Codable, Sendable, Equatable, FetchableRecord, TableReco
     }
 }
 
-/// The kinds of notifier this build can deliver to (ntfy, Web Push and APNs come next: docs/PUSH.md).
+/// The kinds of notifier this build can deliver to (Web Push and APNs come next: docs/PUSH.md).
 public enum NotifierKind: String, Sendable, CaseIterable {
-    case webhook, exec
+    case webhook, ntfy, exec
 }

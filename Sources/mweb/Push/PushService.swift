@@ -18,6 +18,7 @@ import mdb
 struct PushService: Service {
     let db: MDatabase
     let bell: PushBell
+    let links: PushLinks
     var policy = RetryPolicy()
     var tickMilliseconds = WebDefaults.pushTickMilliseconds
     let logger: Logger
@@ -31,8 +32,8 @@ struct PushService: Service {
             dbThread.shutdownGracefully { _ in }
             commandThreads.shutdownGracefully { _ in }
         }
-        let sender = Sender(http: HTTPClient.shared, commandThreads: commandThreads)
         let onDB = OnThread(db: db, thread: dbThread)
+        let sender = Sender(http: HTTPClient.shared, commandThreads: commandThreads, links: links, db: onDB)
         // This mweb is the only sender: what a previous one had claimed is due again now.
         let released = try await onDB.call { try $0.releaseClaims() }
         if released > 0 { logger.info("push: resending notifications a previous mweb had in flight", metadata: ["count": "\(released)"]) }
@@ -127,6 +128,8 @@ struct OnThread: Sendable {
 struct Sender: Sendable {
     let http: HTTPClient
     let commandThreads: NIOThreadPool
+    let links: PushLinks
+    let db: OnThread
 
     func send(_ delivery: OutboxDelivery) async throws {
         switch NotifierKind(rawValue: delivery.notifier.kind) {
@@ -146,6 +149,8 @@ struct Sender: Sendable {
                 try ExecSender.run(command: command, payload: body, environment: environment,
                                    timeoutSeconds: WebDefaults.pushCommandTimeoutSeconds)
             }
+        case .ntfy:
+            try await NtfySender(http: http, links: links, db: db).send(delivery)
         case nil:
             throw PushError.misconfigured("this mweb cannot send to a '\(delivery.notifier.kind)' notifier yet")
         }

@@ -22,8 +22,8 @@ struct NotifiersController {
         _ = try context.require(.admin)
         let body = try await RequestInput.jsonObject(request)
         guard let word = try body.string("kind"), let kind = NotifierKind(rawValue: word) else {
-            if let word = try body.string("kind"), ["ntfy", "webpush", "apns"].contains(word) {
-                throw APIError.invalid("this mweb cannot send to '\(word)' yet; use a webhook or exec notifier")
+            if let word = try body.string("kind"), ["webpush", "apns"].contains(word) {
+                throw APIError.invalid("this mweb cannot send to '\(word)' yet; use a webhook, ntfy or exec notifier")
             }
             throw APIError.invalid("`kind` must be one of \(NotifierKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }

@@ -193,7 +193,8 @@ import mdb
         #expect(!created.text.contains("\"k\""))
         let bad = try await http(mweb.port, .post, "/api/v1/notifiers", token: admin, body: #"{"kind":"webhook","url":"nope"}"#)
         #expect(bad.status == 422)
-        #expect(try await http(mweb.port, .post, "/api/v1/notifiers", token: admin, body: #"{"kind":"ntfy","url":"https://ntfy.sh/x"}"#).status == 422)
+        #expect(try await http(mweb.port, .post, "/api/v1/notifiers", token: admin, body: #"{"kind":"apns"}"#).status == 422)
+        #expect(try await http(mweb.port, .post, "/api/v1/notifiers", token: admin, body: #"{"kind":"ntfy","url":"https://ntfy.sh"}"#).status == 422)
         let list = try await http(mweb.port, .get, "/api/v1/notifiers", token: admin)
         #expect(list.json?["notifiers"]?[0]?["target"]?.stringValue == "https://example.org/hook")
         #expect(try await http(mweb.port, .get, "/api/v1/notifiers", token: steer).status == 403)
@@ -201,6 +202,75 @@ import mdb
         #expect(try await http(mweb.port, .delete, "/api/v1/notifiers/\(id)", token: admin).status == 200)
         #expect(try await http(mweb.port, .delete, "/api/v1/notifiers/\(id)", token: admin).status == 404)
         #expect(try db.notifiers().isEmpty)
+    }
+
+    @Test func ntfyGetsApproveAndRejectButtonsThatDecideOnlyTheirApprovalOnce() async throws {
+        let tmp = TempDir("push-ntfy")
+        let (db, run) = try Self.runningRun(tmp, title: "release")
+        // No ntfy server can be installed here: the receiver stands in for ntfy's JSON publish API (POST SERVER/).
+        let receiver = try WebhookReceiver(tmp)
+        _ = try Self.addNotifier(tmp, ["ntfy", "--url", "http://127.0.0.1:\(receiver.port)/m-topic", "--token", "tk_ntfy"])
+        let mweb = try MWebProcess(db: tmp.dbPath)
+        defer { mweb.kill9() }
+        let first = try db.requestApproval(runId: run.id, NewApproval(kind: "command", title: "git push origin main"))
+        let second = try db.requestApproval(runId: run.id, NewApproval(title: "drop the staging table?"))
+        #expect(eventually(timeout: 20) { receiver.accepted().count == 2 })
+        let pushes = receiver.accepted()
+        #expect(pushes.allSatisfy { $0.headers["Authorization"] == "Bearer tk_ntfy" })
+        let message = try #require(pushes[0].json)
+        #expect(message["topic"]?.stringValue == "m-topic")
+        #expect(message["title"]?.stringValue == "Approval needed")
+        #expect(message["message"]?.stringValue?.contains("git push origin main") == true)
+        #expect(message["message"]?.stringValue?.contains("release") == true)
+        #expect(message["priority"]?.intValue == 4)
+        #expect(message["tags"] == .array(["question"]))
+        #expect(message["click"]?.stringValue == "http://127.0.0.1:\(mweb.port)/#/runs/\(run.id)")
+        let actions = try #require(message["actions"])
+        #expect(actions[0]?["action"]?.stringValue == "http")
+        #expect(actions[0]?["label"]?.stringValue == "Approve")
+        #expect(actions[1]?["label"]?.stringValue == "Reject")
+        #expect(actions[0]?["method"]?.stringValue == "POST")
+
+        /// Presses a button as ntfy would: its method, URL, headers and body.
+        func press(_ action: JSONValue?, path override: String? = nil) async throws -> HTTPResult {
+            let url = try #require(action?["url"]?.stringValue)
+            #expect(url.hasPrefix("http://127.0.0.1:\(mweb.port)/"))
+            let path = override ?? String(url.dropFirst("http://127.0.0.1:\(mweb.port)".count))
+            let auth = try #require(action?["headers"]?["Authorization"]?.stringValue)
+            #expect(auth.hasPrefix("Bearer "))
+            return try await http(mweb.port, .post, path, token: String(auth.dropFirst(7)), body: action?["body"]?.stringValue)
+        }
+        let approve = actions[0]
+        #expect(approve?["url"]?.stringValue?.hasSuffix("/api/v1/actions/approvals/\(first.id)") == true)
+        // The first button's token used on the second approval: refused, and it decides nothing.
+        #expect(try await press(approve, path: "/api/v1/actions/approvals/\(second.id)").status == 403)
+        #expect(try db.approval(second.id).status == .pending)
+        let decided = try await press(approve)
+        #expect(decided.status == 200, "\(decided.text)")
+        #expect(decided.json?["status"]?.stringValue == "approved")
+        #expect(try db.approval(first.id).resolvedBy == "notifier:1")
+        // Once only: the same button again, or the other button of the same notification.
+        #expect(try await press(approve).status == 403)
+        #expect(try await press(actions[1]).status == 403)
+        #expect(try db.approval(first.id).status == .approved)
+        // An expired button decides nothing.
+        let secondActions = try #require(pushes[1].json?["actions"])
+        try db.write { try $0.execute(sql: "UPDATE action_tokens SET expires_at = '2000-01-01T00:00:00.000Z' WHERE approval_id = ?",
+                                      arguments: [second.id]) }
+        let expired = try await press(secondActions[1])
+        #expect(expired.status == 403)
+        #expect(expired.text.contains("expired"))
+        #expect(try db.approval(second.id).status == .pending)
+        // No token at all, or a made-up one.
+        #expect(try await http(mweb.port, .post, "/api/v1/actions/approvals/\(second.id)", body: #"{"decision":"approve"}"#).status == 401)
+        #expect(try await http(mweb.port, .post, "/api/v1/actions/approvals/\(second.id)", token: "m_made_up",
+                               body: #"{"decision":"approve"}"#).status == 403)
+        // A run that finishes gets its own push, without buttons.
+        _ = try db.finishRun(runId: run.id, status: .failed, exitCode: 1)
+        #expect(eventually(timeout: 20) { receiver.accepted().count == 3 })
+        let finished = try #require(receiver.accepted().last?.json)
+        #expect(finished["tags"] == .array(["x"]))
+        #expect(finished["actions"] == nil)
     }
 }
 
