@@ -11,7 +11,7 @@ extension Defaults {
     ]
     /// Most notification-worthy events one outbox fill reads (the rest wait for the next fill).
     public static let outboxFillBatch: Int = 500
-    /// Most rows one claim takes (sent concurrently).
+    /// Most notifiers one claim serves (a row each, sent side by side).
     public static let outboxClaimBatch: Int = 16
     /// How long a claim holds a row before another sender may take it (a sender that died).
     public static let outboxClaimLeaseSeconds: Double = 60

@@ -96,6 +96,27 @@ func webhook(_ events: [String] = [], runs: [Int64]? = nil) -> NewNotifier {
         #expect(try db.markOutboxFailed(id: second.item.id, error: "refused", policy: policy).status == "failed")
     }
 
+    @Test func aClaimTakesTheOldestDueRowOfEachNotifier() throws {
+        let (_, db, run, _) = try twoClaimedRuns()
+        let first = try db.addNotifier(webhook())
+        let second = try db.addNotifier(webhook())
+        for i in 0..<3 { _ = try db.requestApproval(runId: run.id, NewApproval(title: "q\(i)")) }
+        #expect(try db.fillOutbox() == 6)
+        var order: [Int64: [Int64]] = [:]
+        while true {
+            let claimed = try db.claimDueOutbox()
+            if claimed.isEmpty { break }
+            #expect(Set(claimed.map(\.notifier.id)).count == claimed.count)
+            for delivery in claimed {
+                order[delivery.notifier.id, default: []].append(delivery.item.eventId)
+                try db.markOutboxSent(id: delivery.item.id)
+            }
+        }
+        #expect(order[first.id] == order[first.id]?.sorted())
+        #expect(order[first.id]?.count == 3)
+        #expect(order[second.id] == order[first.id])
+    }
+
     @Test func claimsOfADeadSenderAreReleasedOnStart() throws {
         let (_, db, run, _) = try twoClaimedRuns()
         _ = try db.addNotifier(webhook())

@@ -82,8 +82,11 @@ extension MDatabase {
     /// The key a receiver drops repeats by: one per notifier and event.
     static func dedupeKey(notifierId: Int64, eventId: Int64) -> String { "m-n\(notifierId)-e\(eventId)" }
 
-    /// Takes up to `limit` due rows for sending: `claimed_at` marks them and
-    /// `attempts` counts this try. A sender that dies leaves the claim to
+    /// Takes due rows for sending, the oldest of each notifier (up to `limit`
+    /// notifiers): `claimed_at` marks them and `attempts` counts this try.
+    /// One per notifier, so a sender that sends them side by side keeps each
+    /// notifier's order while it is healthy, and a slow notifier holds up a
+    /// round by one request at most. A sender that dies leaves the claim to
     /// expire after `leaseSeconds` (or `releaseClaims` on the next start).
     public func claimDueOutbox(limit: Int = Defaults.outboxClaimBatch,
                                leaseSeconds: Double = Defaults.outboxClaimLeaseSeconds) throws -> [OutboxDelivery] {
@@ -91,11 +94,11 @@ extension MDatabase {
             let items = try OutboxItem.fetchAll(db, sql: """
                 UPDATE outbox SET claimed_at = \(Timestamp.sqlNow), attempts = attempts + 1
                 WHERE id IN (
-                    SELECT o.id FROM outbox o JOIN notifiers n ON n.id = o.notifier_id
+                    SELECT min(o.id) FROM outbox o JOIN notifiers n ON n.id = o.notifier_id
                     WHERE o.status = 'pending' AND o.next_attempt_at <= \(Timestamp.sqlNow)
                       AND (o.claimed_at IS NULL OR o.claimed_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?))
                       AND n.disabled_at IS NULL
-                    ORDER BY o.id LIMIT ?)
+                    GROUP BY o.notifier_id ORDER BY 1 LIMIT ?)
                 RETURNING *
                 """, arguments: [MDatabase.leaseModifier(-leaseSeconds), limit])
             guard !items.isEmpty else { return [] }
