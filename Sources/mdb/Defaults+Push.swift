@@ -23,6 +23,10 @@ extension Defaults {
     public static let outboxMaxAttempts: Int = 150
     /// Failures in a row that make a notifier `failing` (and append a `notice` to the run).
     public static let notifierFailingAfter: Int = 3
+    /// How long sent and given-up notifications stay in the outbox (and used or expired button tokens).
+    public static let outboxKeepSeconds: Double = 7 * 24 * 3600
+    /// How often the push sender prunes the outbox.
+    public static let outboxPruneIntervalSeconds: Double = 3600
     /// Longest summary line, in characters (what is asked is quoted verbatim up to it).
     public static let notificationSummaryMaxCharacters: Int = 200
 }

@@ -96,6 +96,36 @@ func webhook(_ events: [String] = [], runs: [Int64]? = nil) -> NewNotifier {
         #expect(try db.markOutboxFailed(id: second.item.id, error: "refused", policy: policy).status == "failed")
     }
 
+    @Test func aDiffApprovalsSummaryCarriesItsFileAndLineCounts() throws {
+        let (_, db, run, _) = try twoClaimedRuns()
+        let notifier = try db.addNotifier(webhook())
+        let diffId = try db.write { db in
+            try db.execute(sql: """
+                INSERT INTO diffs (run_id, files, additions, deletions)
+                VALUES (?, '[{"path":"a"},{"path":"b"},{"path":"c"}]', 12, 4)
+                """, arguments: [run.id])
+            return db.lastInsertedRowID
+        }
+        _ = try db.requestApproval(runId: run.id, NewApproval(kind: "diff", title: "Apply the refactor?", diffId: diffId))
+        try db.fillOutbox()
+        let payload = try JSONValue.parse(try #require(try db.outbox(notifierId: notifier.id).first).payload)
+        #expect(payload["summary"]?.stringValue == "run \(run.id) asks (diff) [3 files, +12 −4]: Apply the refactor?")
+    }
+
+    @Test func pruningKeepsPendingNotificationsAndRecentOnes() throws {
+        let (_, db, run, _) = try twoClaimedRuns()
+        let notifier = try db.addNotifier(webhook())
+        for i in 0..<3 { _ = try db.requestApproval(runId: run.id, NewApproval(title: "q\(i)")) }
+        try db.fillOutbox()
+        let rows = try db.outbox(notifierId: notifier.id)
+        try db.markOutboxSent(id: rows[0].id)
+        try db.markOutboxSent(id: rows[1].id)
+        try db.write { try $0.execute(sql: "UPDATE outbox SET created_at = '2000-01-01T00:00:00.000Z' WHERE id IN (?, ?, ?)",
+                                      arguments: [rows[0].id, rows[2].id, rows[2].id]) }
+        #expect(try db.pruneOutbox() == 1)  // old and sent; the old pending one and the recent sent one stay
+        #expect(try db.outbox(notifierId: notifier.id).map(\.id) == [rows[1].id, rows[2].id])
+    }
+
     @Test func aClaimTakesTheOldestDueRowOfEachNotifier() throws {
         let (_, db, run, _) = try twoClaimedRuns()
         let first = try db.addNotifier(webhook())

@@ -6,8 +6,9 @@ extension MDatabase {
     /// Built once, when the outbox is filled, and sent byte for byte (a
     /// webhook's signature covers exactly these bytes).
     static func notificationPayload(key: String, notifierId: Int64, event: Event, runTitle: String,
-                                    runStatus: String, durationMs: Int64?) -> String {
-        let (title, summary) = describe(event: event, runTitle: runTitle, durationMs: durationMs)
+                                    runStatus: String, durationMs: Int64?,
+                                    diffCounts: (files: Int, additions: Int, deletions: Int)? = nil) -> String {
+        let (title, summary) = describe(event: event, runTitle: runTitle, durationMs: durationMs, diffCounts: diffCounts)
         var out = "{\"delivery\":"
         JSONValue.writeString(key, to: &out)
         out += ",\"notifier_id\":\(notifierId),\"summary\":"
@@ -22,15 +23,19 @@ extension MDatabase {
     }
 
     /// A short title and a one-line summary of an event: what is asked,
-    /// verbatim (cut at `Defaults.notificationSummaryMaxCharacters`), or how a run ended.
-    static func describe(event: Event, runTitle: String, durationMs: Int64?) -> (title: String, summary: String) {
+    /// verbatim (cut at `Defaults.notificationSummaryMaxCharacters`) with a
+    /// diff's file and line counts, or how a run ended.
+    static func describe(event: Event, runTitle: String, durationMs: Int64?,
+                         diffCounts: (files: Int, additions: Int, deletions: Int)? = nil) -> (title: String, summary: String) {
         let data = event.dataValue
         let run = runTitle.isEmpty ? "run \(event.runId)" : "run \(event.runId) “\(short(runTitle, 60))”"
         switch event.type {
         case EventType.approvalRequested:
             let asked = data["title"]?.stringValue ?? ""
             let kind = data["kind"]?.stringValue ?? "ask"
-            return ("Approval needed", short("\(run) asks (\(kind)): \(asked)", Defaults.notificationSummaryMaxCharacters))
+            // The counts go first: a long question is cut at the end, never the numbers.
+            let counts = diffCounts.map { " [\($0.files) file\($0.files == 1 ? "" : "s"), +\($0.additions) −\($0.deletions)]" } ?? ""
+            return ("Approval needed", short("\(run) asks (\(kind))\(counts): \(asked)", Defaults.notificationSummaryMaxCharacters))
         case EventType.runFinished:
             let status = data["status"]?.stringValue ?? "finished"
             var text = "\(run) \(status)"

@@ -47,8 +47,10 @@ extension MDatabase {
             let placeholders = Array(repeating: "?", count: wanted.count).joined(separator: ", ")
             let rows = try Row.fetchAll(db, sql: """
                 SELECT e.id, e.run_id, e.seq, e.ts, e.type, e.data, r.title, r.status,
-                       CAST(round((julianday(r.finished_at) - julianday(coalesce(r.started_at, r.created_at))) * 86400000) AS INTEGER)
+                       CAST(round((julianday(r.finished_at) - julianday(coalesce(r.started_at, r.created_at))) * 86400000) AS INTEGER),
+                       json_array_length(d.files), d.additions, d.deletions
                 FROM events e JOIN runs r ON r.id = e.run_id
+                LEFT JOIN diffs d ON e.type = 'approval.requested' AND d.id = json_extract(e.data, '$.diff_id')
                 WHERE e.id > ? AND e.id <= ? AND e.type IN (\(placeholders))
                 ORDER BY e.id LIMIT ?
                 """, arguments: StatementArguments([minCursor, head] + wanted.map { $0 as any DatabaseValueConvertible } + [limit]))
@@ -67,7 +69,8 @@ extension MDatabase {
                           runs?.contains(event.runId) ?? true else { continue }
                     let key = Self.dedupeKey(notifierId: notifier.id, eventId: event.id)
                     let payload = Self.notificationPayload(key: key, notifierId: notifier.id, event: event,
-                                                           runTitle: row[6], runStatus: row[7], durationMs: row[8])
+                                                           runTitle: row[6], runStatus: row[7], durationMs: row[8],
+                                                           diffCounts: (row[9] as Int?).map { ($0, row[10], row[11]) })
                     try insert.execute(arguments: [notifier.id, event.id, key, payload])
                     added += db.changesCount
                 }
@@ -168,6 +171,25 @@ extension MDatabase {
                 ])
             }
             return item
+        }
+    }
+
+    /// Deletes sent and given-up notifications, and used or expired button
+    /// tokens, older than `keepSeconds`; pending ones always stay. Returns the rows deleted.
+    @discardableResult
+    public func pruneOutbox(keepSeconds: Double = Defaults.outboxKeepSeconds) throws -> Int {
+        try write { db in
+            let cutoff = MDatabase.leaseModifier(-keepSeconds)
+            try db.execute(sql: """
+                DELETE FROM outbox WHERE status IN ('sent', 'failed')
+                  AND created_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)
+                """, arguments: [cutoff])
+            var deleted = db.changesCount
+            try db.execute(sql: """
+                DELETE FROM action_tokens WHERE coalesce(used_at, expires_at) < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)
+                """, arguments: [cutoff])
+            deleted += db.changesCount
+            return deleted
         }
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 import mdb
 
 /// mweb's push sender: fills the outbox when the tailer rings (a
@@ -36,6 +37,7 @@ struct PushService: Service {
         let sender = Sender(http: HTTPClient.shared, commandThreads: commandThreads, links: links, db: onDB)
         // This mweb is the only sender: what a previous one had claimed is due again now.
         let released = try await onDB.call { try $0.releaseClaims() }
+        let lastPrune = LockedDate()
         if released > 0 { logger.info("push: resending notifications a previous mweb had in flight", metadata: ["count": "\(released)"]) }
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
@@ -47,6 +49,14 @@ struct PushService: Service {
                 }
                 for await _ in bell.wakes {
                     await round(onDB: onDB, sender: sender)
+                    if lastPrune.due(every: Defaults.outboxPruneIntervalSeconds) {
+                        do {
+                            let pruned = try await onDB.call { try $0.pruneOutbox() }
+                            if pruned > 0 { logger.info("push: pruned old notifications", metadata: ["rows": "\(pruned)"]) }
+                        } catch {
+                            logger.warning("push: pruning the outbox failed", metadata: ["error": "\(error)"])
+                        }
+                    }
                 }
                 group.cancelAll()
             }
@@ -107,6 +117,20 @@ struct PushService: Service {
             let message = "\(error)"
             logger.warning("push: delivery failed; will retry", metadata: meta.merging(["error": "\(message)"]) { $1 })
             _ = try? await onDB.call { [policy] in try $0.markOutboxFailed(id: delivery.item.id, error: message, policy: policy) }
+        }
+    }
+}
+
+/// When the outbox was last pruned (never, at first: the first round prunes).
+private final class LockedDate: Sendable {
+    private let last = Mutex<Date?>(nil)
+
+    /// True, and the time noted, when `seconds` have passed since the last true.
+    func due(every seconds: Double) -> Bool {
+        last.withLock { last in
+            if let previous = last, Date().timeIntervalSince(previous) < seconds { return false }
+            last = Date()
+            return true
         }
     }
 }
