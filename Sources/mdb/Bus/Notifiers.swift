@@ -2,6 +2,7 @@ import GRDB
 
 /// A notifier about to be added.
 public struct NewNotifier: Sendable, Equatable {
+    /// webhook, ntfy or exec.
     public var kind: NotifierKind
     /// The kind's settings: webhook `{url, secret?}`, ntfy `{url: SERVER/TOPIC, token?}`, exec `{command}`.
     public var config: JSONValue

@@ -3,14 +3,19 @@ import GRDB
 
 /// A claimed notification and the notifier it goes to.
 public struct OutboxDelivery: Sendable, Equatable {
+    /// The claimed row (its `attempts` counts this try).
     public var item: OutboxItem
+    /// Where it goes, as stored when it was claimed.
     public var notifier: Notifier
 }
 
 /// How long to wait before retrying, and when to give up.
 public struct RetryPolicy: Sendable, Equatable {
+    /// The delay after the first failure.
     public var baseSeconds: Double
+    /// The longest delay.
     public var maxSeconds: Double
+    /// Attempts before a notification is `failed` for good.
     public var maxAttempts: Int
 
     public init(baseSeconds: Double = Defaults.outboxRetryBaseSeconds, maxSeconds: Double = Defaults.outboxRetryMaxSeconds,

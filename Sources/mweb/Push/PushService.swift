@@ -111,12 +111,26 @@ struct PushService: Service {
                                      "delivery": "\(delivery.item.dedupeKey)", "attempt": "\(delivery.item.attempts)"]
         do {
             try await sender.send(delivery)
+        } catch {
+            let message = "\(error)"
+            do {
+                let item = try await onDB.call { [policy] in
+                    try $0.markOutboxFailed(id: delivery.item.id, error: message, policy: policy)
+                }
+                let next = item.status == "failed" ? "gave up" : "will retry at \(item.nextAttemptAt)"
+                logger.warning("push: delivery failed; \(next)", metadata: meta.merging(["error": "\(message)"]) { $1 })
+            } catch {
+                // Removed meanwhile (`notify remove`), or the database is busy: the claim expires and it is due again.
+                logger.warning("push: delivery failed and was not recorded", metadata: meta.merging(["error": "\(error)"]) { $1 })
+            }
+            return
+        }
+        do {
             try await onDB.call { try $0.markOutboxSent(id: delivery.item.id) }
             logger.info("push: delivered", metadata: meta)
         } catch {
-            let message = "\(error)"
-            logger.warning("push: delivery failed; will retry", metadata: meta.merging(["error": "\(message)"]) { $1 })
-            _ = try? await onDB.call { [policy] in try $0.markOutboxFailed(id: delivery.item.id, error: message, policy: policy) }
+            // Not recorded: after the claim's lease (or a restart) it is sent again, under the same key.
+            logger.warning("push: delivered, but recording it failed", metadata: meta.merging(["error": "\(error)"]) { $1 })
         }
     }
 }
