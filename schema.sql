@@ -112,7 +112,7 @@ CREATE TABLE notifiers (
     after_event_id  INTEGER NOT NULL DEFAULT 0,     -- only events committed after it was added are sent
     created_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     disabled_at     TEXT
-, events TEXT NOT NULL DEFAULT '["approval.requested","run.finished"]' CHECK (json_valid(events)), run_ids TEXT CHECK (run_ids IS NULL OR json_valid(run_ids)), state TEXT NOT NULL DEFAULT 'ok' CHECK (state IN ('ok', 'failing')), consecutive_failures INTEGER NOT NULL DEFAULT 0, last_error TEXT, last_sent_at TEXT);
+, events TEXT NOT NULL DEFAULT '["approval.requested","run.finished"]' CHECK (json_valid(events)), run_ids TEXT CHECK (run_ids IS NULL OR json_valid(run_ids)), failures_only INTEGER NOT NULL DEFAULT 0 CHECK (failures_only IN (0, 1)), state TEXT NOT NULL DEFAULT 'ok' CHECK (state IN ('ok', 'failing')), consecutive_failures INTEGER NOT NULL DEFAULT 0, last_error TEXT, last_sent_at TEXT);
 CREATE TABLE outbox (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,
     notifier_id      INTEGER NOT NULL REFERENCES notifiers (id) ON DELETE CASCADE,

@@ -189,11 +189,12 @@ func mcli(_ args: [String], db: String? = nil, stdin: String? = nil) throws -> P
         }
         #expect(try mcli(["notify", "list", "--json"], db: tmp.dbPath).stdout == "{\"notifiers\":[]}\n")
         let added = try mcli(["notify", "add", "webhook", "--url", "http://127.0.0.1:9/h", "--secret", "zz",
-                              "--event", "run.finished", "--run", "3", "--json"], db: tmp.dbPath)
+                              "--event", "run.finished", "--run", "3", "--failures-only", "--json"], db: tmp.dbPath)
         #expect(added.status == 0, "\(added.stderr)")
         let json = try JSONValue.parse(added.stdout)
         #expect(json["events"] == .array(["run.finished"]))
         #expect(json["run_ids"] == .array([.int(3)]))
+        #expect(json["failures_only"] == .bool(true))
         #expect(!added.stdout.contains("zz"))
         let list = try mcli(["notify", "list"], db: tmp.dbPath)
         #expect(list.stdout.contains("http://127.0.0.1:9/h") && list.stdout.contains("ok"))

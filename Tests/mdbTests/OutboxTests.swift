@@ -96,6 +96,20 @@ func webhook(_ events: [String] = [], runs: [Int64]? = nil) -> NewNotifier {
         #expect(try db.markOutboxFailed(id: second.item.id, error: "refused", policy: policy).status == "failed")
     }
 
+    @Test func aFailuresOnlyNotifierIsNotToldOfRunsThatSucceeded() throws {
+        let (_, db, run, other) = try twoClaimedRuns()
+        let notifier = try db.addNotifier(NewNotifier(kind: .webhook, config: .object([("url", "http://127.0.0.1:9/h")]),
+                                                      failuresOnly: true))
+        #expect(notifier.failuresOnly)
+        _ = try db.requestApproval(runId: run.id, NewApproval(title: "ok?"))
+        _ = try db.finishRun(runId: run.id, status: .succeeded, exitCode: 0)
+        _ = try db.finishRun(runId: other.id, status: .failed, exitCode: 1)
+        try db.fillOutbox()
+        let sent = try db.outbox(notifierId: notifier.id).map { try JSONValue.parse($0.payload)["event"] }
+        #expect(sent.map { $0?["type"]?.stringValue } == [EventType.approvalRequested, EventType.runFinished])
+        #expect(sent.last??["run_id"]?.intValue == other.id)
+    }
+
     @Test func aDiffApprovalsSummaryCarriesItsFileAndLineCounts() throws {
         let (_, db, run, _) = try twoClaimedRuns()
         let notifier = try db.addNotifier(webhook())

@@ -47,6 +47,9 @@ struct NotifyAdd: AsyncParsableCommand {
     @Option(name: .customLong("run"), help: "Only this run's events (repeatable; default every run).")
     var runs: [Int64] = []
 
+    @Flag(name: .customLong("failures-only"), help: "Send run.finished only for runs that did not succeed.")
+    var failuresOnly = false
+
     func run() async throws {
         try await runCommand {
             guard let kind = NotifierKind(rawValue: kind) else {
@@ -61,7 +64,8 @@ struct NotifyAdd: AsyncParsableCommand {
             if let token { config.append(("token", .string(token))) }
             if let command { config.append(("command", .string(command))) }
             let added = try global.open().addNotifier(
-                NewNotifier(kind: kind, config: .object(config), events: events, runIds: runs.isEmpty ? nil : runs))
+                NewNotifier(kind: kind, config: .object(config), events: events, runIds: runs.isEmpty ? nil : runs,
+                            failuresOnly: failuresOnly))
             let status = NotifierStatus(notifier: added, counts: [:])
             if global.json {
                 Output.line(status.json.text)

@@ -10,12 +10,16 @@ public struct NewNotifier: Sendable, Equatable {
     public var events: [String]
     /// Only these runs (nil: every run).
     public var runIds: [Int64]?
+    /// `run.finished` only when the run did not succeed.
+    public var failuresOnly: Bool
 
-    public init(kind: NotifierKind, config: JSONValue, events: [String] = [], runIds: [Int64]? = nil) {
+    public init(kind: NotifierKind, config: JSONValue, events: [String] = [], runIds: [Int64]? = nil,
+                failuresOnly: Bool = false) {
         self.kind = kind
         self.config = config
         self.events = events
         self.runIds = runIds
+        self.failuresOnly = failuresOnly
     }
 
     /// Refuses settings that could never deliver, with what to give instead.
@@ -53,10 +57,10 @@ extension MDatabase {
             // Inside the write lock, max(id) is the last event committed: nothing
             // can commit between reading it and storing it as the cursor.
             try Notifier.fetchOne(db, sql: """
-                INSERT INTO notifiers (kind, config, events, run_ids, after_event_id)
-                VALUES (?, ?, ?, ?, (SELECT coalesce(max(id), 0) FROM events))
+                INSERT INTO notifiers (kind, config, events, run_ids, failures_only, after_event_id)
+                VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(id), 0) FROM events))
                 RETURNING *
-                """, arguments: [new.kind.rawValue, new.config.text, eventsJSON, runsJSON])!
+                """, arguments: [new.kind.rawValue, new.config.text, eventsJSON, runsJSON, new.failuresOnly])!
         }
     }
 
@@ -114,6 +118,7 @@ public struct NotifierStatus: Sendable, Equatable {
             ("id", .int(n.id)), ("kind", .string(n.kind)), ("target", .string(n.target)),
             ("events", .array(n.eventTypes.map { .string($0) })),
             ("run_ids", n.runIdList.map { .array($0.map { .int($0) }) } ?? .null),
+            ("failures_only", .bool(n.failuresOnly)),
             ("has_secret", .bool(config["secret"]?.stringValue?.isEmpty == false || config["token"]?.stringValue?.isEmpty == false)),
             ("state", .string(n.state)), ("consecutive_failures", .int(Int64(n.consecutiveFailures))),
             ("last_error", n.lastError.map { .string($0) } ?? .null),

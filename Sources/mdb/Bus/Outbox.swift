@@ -65,13 +65,10 @@ extension MDatabase {
                 INSERT OR IGNORE INTO outbox (notifier_id, event_id, dedupe_key, payload) VALUES (?, ?, ?, ?)
                 """)
             var added = 0
+            let events = try rows.map(Event.init(row:))
             for notifier in notifiers {
-                let types = Set(notifier.eventTypes)
-                let runs = notifier.runIdList.map(Set.init)
-                for row in rows {
-                    let event = try Event(row: row)
-                    guard event.id > notifier.afterEventId, event.id <= scannedTo, types.contains(event.type),
-                          runs?.contains(event.runId) ?? true else { continue }
+                for (event, row) in zip(events, rows) {
+                    guard event.id > notifier.afterEventId, event.id <= scannedTo, notifier.wants(event) else { continue }
                     let key = Self.dedupeKey(notifierId: notifier.id, eventId: event.id)
                     let payload = Self.notificationPayload(key: key, notifierId: notifier.id, event: event,
                                                            runTitle: row[6], runStatus: row[7], durationMs: row[8],

@@ -16,6 +16,8 @@ public struct Notifier: Codable, Sendable, Equatable, FetchableRecord, TableReco
     public var events: String
     /// The runs it is limited to, a JSON array's text (nil: every run).
     public var runIds: String?
+    /// Sent `run.finished` only for runs that did not succeed.
+    public var failuresOnly: Bool
     /// `ok`, or `failing` after `Defaults.notifierFailingAfter` failures in a row.
     public var state: String
     public var consecutiveFailures: Int
@@ -25,7 +27,7 @@ public struct Notifier: Codable, Sendable, Equatable, FetchableRecord, TableReco
     enum CodingKeys: String, CodingKey {
         case id, kind, config, events, state
         case afterEventId = "after_event_id", createdAt = "created_at", disabledAt = "disabled_at"
-        case runIds = "run_ids", consecutiveFailures = "consecutive_failures"
+        case runIds = "run_ids", failuresOnly = "failures_only", consecutiveFailures = "consecutive_failures"
         case lastError = "last_error", lastSentAt = "last_sent_at"
     }
 
@@ -36,6 +38,14 @@ public struct Notifier: Codable, Sendable, Equatable, FetchableRecord, TableReco
     public var eventTypes: [String] {
         guard case .array(let items)? = try? JSONValue.parse(events) else { return [] }
         return items.compactMap(\.stringValue)
+    }
+
+    /// Whether it is sent this event (its types, runs, and `failures_only`).
+    public func wants(_ event: Event) -> Bool {
+        guard eventTypes.contains(event.type), runIdList?.contains(event.runId) ?? true else { return false }
+        if failuresOnly, event.type == EventType.runFinished,
+           event.dataValue["status"]?.stringValue == RunStatus.succeeded.rawValue { return false }
+        return true
     }
 
     /// The runs it is limited to (nil: every run).

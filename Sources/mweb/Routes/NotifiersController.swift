@@ -17,7 +17,7 @@ struct NotifiersController {
         return JSONResponse.make(.object([("notifiers", .array(notifiers.map(\.json)))]))
     }
 
-    /// `{kind: webhook|ntfy|exec, url?, secret?, token?, command?, events?: [type], run_ids?: [id]}` → 201.
+    /// `{kind: webhook|ntfy|exec, url?, secret?, token?, command?, events?: [type], run_ids?: [id], failures_only?}` → 201.
     @Sendable func add(_ request: Request, context: MRequestContext) async throws -> Response {
         _ = try context.require(.admin)
         let body = try await RequestInput.jsonObject(request)
@@ -34,7 +34,7 @@ struct NotifiersController {
         let events = try Self.list(body["events"], "events") { $0.stringValue }
         let runIds = try Self.list(body["run_ids"], "run_ids") { $0.intValue }
         let added = try await store.addNotifier(NewNotifier(kind: kind, config: .object(config), events: events ?? [],
-                                                            runIds: runIds))
+                                                            runIds: runIds, failuresOnly: try body.bool("failures_only") ?? false))
         return JSONResponse.make(added.json, status: .created)
     }
 
