@@ -76,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "mcli",
             dependencies: [
-                "mdb", "magent", "MAuth", "CQRencode",
+                "mdb", "magent", "MAuth", "MProcess", "CQRencode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -85,7 +85,7 @@ let package = Package(
         .executableTarget(
             name: "mbench",
             dependencies: [
-                "mdb", "CProcess",
+                "mdb", "CProcess", "MProcess",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -100,7 +100,7 @@ let package = Package(
         // A tiny process per bus primitive, so tests can race real processes.
         .executableTarget(name: "mstress", dependencies: ["mdb"], path: "Tests/mstress"),
         .testTarget(name: "mdbTests", dependencies: ["mdb", "MTestSupport"]),
-        .testTarget(name: "mcliTests", dependencies: ["mdb", "MTestSupport"]),
+        .testTarget(name: "mcliTests", dependencies: ["mdb", "MProcess", "MTestSupport"]),
         .testTarget(name: "mgitTests", dependencies: ["mgit", "MProcess", "MTestSupport"]),
         .testTarget(name: "magentTests", dependencies: ["magent"]),
         .testTarget(name: "mexecTests", dependencies: ["mdb", "mexec", "magent", "CProcess", "MProcess", "MTestSupport"]),

@@ -104,7 +104,7 @@ CREATE TABLE tokens (
     created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     last_used_at  TEXT,
     revoked_at    TEXT
-);
+, use_by TEXT);
 CREATE TABLE notifiers (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     kind            TEXT NOT NULL CHECK (kind IN ('webhook', 'ntfy', 'exec', 'webpush', 'apns')),

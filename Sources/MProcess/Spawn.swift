@@ -126,6 +126,24 @@ public enum Spawn {
         return rc == pid ? status : nil
     }
 
+    /// Waits until `pid` ends and returns its wait status (nil if it is not our
+    /// child). It blocks: call it on a thread of its own, never on Swift's pool.
+    public static func wait(_ pid: pid_t) -> Int32? {
+        var status: Int32 = 0
+        while true {
+            let rc = waitpid(pid, &status, 0)
+            if rc == pid { return status }
+            if rc == -1, errno == EINTR { continue }
+            return nil
+        }
+    }
+
+    /// How a wait status reads to a person: "status 3" or "signal 9".
+    public static func describe(_ status: Int32) -> String {
+        if let code = exitCode(status) { return "status \(code)" }
+        return "signal \(terminatingSignal(status) ?? 0)"
+    }
+
     /// The exit code of a wait status, if the process exited.
     public static func exitCode(_ status: Int32) -> Int? { (status & 0x7f) == 0 ? Int((status >> 8) & 0xff) : nil }
     /// The signal that ended the process, if one did.

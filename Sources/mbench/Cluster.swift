@@ -14,6 +14,8 @@ final class Cluster: @unchecked Sendable {
     private(set) var token = ""
     private(set) var web: Process?
     private(set) var exec: Process?
+    /// `mcli up`, when the cluster was started as a person starts M.
+    private(set) var up: Process?
 
     /// Everything the bench reports failing to set up.
     struct SetupError: Error, CustomStringConvertible {
@@ -73,29 +75,53 @@ final class Cluster: @unchecked Sendable {
         p.standardOutput = out
         p.standardError = logFile("mweb")
         try p.run()
-        let fd = out.fileHandleForReading.fileDescriptor
+        guard let line = waitForLine(containing: "listening on ", from: out.fileHandleForReading.fileDescriptor) else {
+            p.terminate()
+            throw SetupError(description: "mweb did not print 'listening on' within 30 s")
+        }
+        let url = line[line.range(of: "listening on ")!.upperBound...]
+        return (p, url.trimmingCharacters(in: .whitespaces))
+    }
+
+    /// Starts M as a person does, `mcli up` on port 0, and waits until it says it is up.
+    /// Its tree (mcli, mweb, mexec) is what the idle scenario measures.
+    func startUp(concurrency: Int) throws {
+        for tool in ["mcli", "mweb", "mexec"] where !FileManager.default.isExecutableFile(atPath: bin(tool)) {
+            throw SetupError(description: "\(bin(tool)) is missing: build everything first (swift build -c release)")
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: bin("mcli"))
+        p.arguments = ["up", "--db", dbPath, "--port", "0", "--concurrency", String(concurrency)]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = logFile("up")
+        try p.run()
+        up = p
+        guard waitForLine(containing: "Ctrl-C stops", from: out.fileHandleForReading.fileDescriptor) != nil else {
+            stop()
+            throw SetupError(description: "mcli up did not say it was up within 30 s")
+        }
+    }
+
+    /// Reads `fd` until a line holding `text` (returned), EOF or 30 s (nil); then
+    /// keeps draining it on a thread so the writer never blocks on a full pipe.
+    private func waitForLine(containing text: String, from fd: Int32) -> String? {
         var line = Data()
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            if poll(&pfd, 1, 100) > 0 {
-                var byte: UInt8 = 0
-                if read(fd, &byte, 1) != 1 { break }
-                if byte == 0x0A {
-                    let text = String(decoding: line, as: UTF8.self)
-                    if let range = text.range(of: "listening on ") {
-                        // Keep draining stdout so mweb never blocks on a full pipe.
-                        Thread.detachNewThread { var buf = [UInt8](repeating: 0, count: 4096); while read(fd, &buf, 4096) > 0 {} }
-                        return (p, String(text[range.upperBound...]).trimmingCharacters(in: .whitespaces))
-                    }
-                    line.removeAll()
-                } else {
-                    line.append(byte)
-                }
+            guard poll(&pfd, 1, 100) > 0 else { continue }
+            var byte: UInt8 = 0
+            if read(fd, &byte, 1) != 1 { return nil }
+            guard byte == 0x0A else { line.append(byte); continue }
+            let found = String(decoding: line, as: UTF8.self)
+            line.removeAll()
+            if found.contains(text) {
+                Thread.detachNewThread { var buf = [UInt8](repeating: 0, count: 4096); while read(fd, &buf, 4096) > 0 {} }
+                return found
             }
         }
-        p.terminate()
-        throw SetupError(description: "mweb did not print 'listening on' within 30 s")
+        return nil
     }
 
     /// Runs a sibling tool to completion; returns its stdout or throws with its stderr.
@@ -120,9 +146,10 @@ final class Cluster: @unchecked Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Stops mweb and mexec (SIGTERM, then SIGKILL) and removes the folder.
+    /// Stops `mcli up` (which stops its children), mweb and mexec (SIGTERM, then
+    /// SIGKILL) and removes the folder.
     func stop() {
-        for p in [web, exec].compactMap({ $0 }) where p.isRunning {
+        for p in [up, web, exec].compactMap({ $0 }) where p.isRunning {
             p.terminate()
             let deadline = Date().addingTimeInterval(10)
             while p.isRunning && Date() < deadline { usleep(10_000) }
@@ -151,7 +178,7 @@ final class Cluster: @unchecked Sendable {
     }
 }
 
-/// Reads a process's memory and CPU from /proc.
+/// Reads a process's memory from /proc (its CPU: `MProcess.ProcStat`).
 enum ProcStats {
     /// Resident set size in KiB (VmRSS), or peak (VmHWM).
     static func memoryKiB(pid: Int32, field: String = "VmRSS") -> Int {
@@ -160,16 +187,6 @@ enum ProcStats {
             return Int(line.split(whereSeparator: \.isWhitespace)[1]) ?? 0
         }
         return 0
-    }
-
-    /// User + system CPU time consumed so far, in seconds.
-    static func cpuSeconds(pid: Int32) -> Double {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return 0 }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        // After the command name: state is field 3, utime 14, stime 15 (1-based in proc(5)).
-        let utime = Double(fields[11]) ?? 0, stime = Double(fields[12]) ?? 0
-        return (utime + stime) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Histogram
 import mdb
+import MProcess
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -349,25 +350,40 @@ struct Scenarios {
 
     // MARK: idle
 
-    /// CPU of mweb + mexec while nothing happens.
+    /// CPU while nothing happens, of M as a person starts it: the whole tree of
+    /// `mcli up` (the supervisor, mweb, mexec), and of mweb and mexec alone.
     func idle() async throws -> [BenchRow] {
         let seconds = quick ? 10.0 : 60.0
         let cluster = try Cluster()
         defer { cluster.stop() }
-        try cluster.start(concurrency: 4)
+        try cluster.startUp(concurrency: Defaults.concurrency)
         try await Task.sleep(for: .seconds(2))  // let start-up work settle before measuring
-        let pids = [cluster.web!.processIdentifier, cluster.exec!.processIdentifier]
-        let before = pids.map(ProcStats.cpuSeconds)
+        let root = cluster.up!.processIdentifier
+        let pids = ProcStat.tree(of: root).map(\.pid)
+        let named = { (name: String) in pids.filter { Self.commandName($0) == name } }
+        let before = Dictionary(uniqueKeysWithValues: pids.map { ($0, ProcStat.read($0)?.cpuSeconds ?? 0) })
         let start = DispatchTime.now().uptimeNanoseconds
         try await Task.sleep(for: .seconds(seconds))
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let after = pids.map(ProcStats.cpuSeconds)
-        let web = (after[0] - before[0]) / elapsed * 100, exec = (after[1] - before[1]) / elapsed * 100
+        func percent(_ some: [Int32]) -> Double {
+            some.reduce(0) { $0 + ((ProcStat.read($1)?.cpuSeconds ?? 0) - (before[$1] ?? 0)) } / elapsed * 100
+        }
+        let web = percent(named("mweb")), exec = percent(named("mexec"))
+        let row = { (metric: String, value: Double) in
+            BenchRow(scenario: "idle", metric: metric, m: value, baseline: nil, baselineName: nil, unit: "% of a core")
+        }
         return [
-            BenchRow(scenario: "idle", metric: "CPU of mweb + mexec (\(Int(seconds)) s)", m: web + exec, baseline: nil, baselineName: nil, unit: "% of a core"),
-            BenchRow(scenario: "idle", metric: "  of which mweb", m: web, baseline: nil, baselineName: nil, unit: "% of a core"),
-            BenchRow(scenario: "idle", metric: "  of which mexec", m: exec, baseline: nil, baselineName: nil, unit: "% of a core"),
+            row("CPU of mcli up's tree (\(Int(seconds)) s, \(pids.count) processes)", percent(pids)),
+            row("  of which mcli up", percent([root])),
+            row("CPU of mweb + mexec (\(Int(seconds)) s)", web + exec),
+            row("  of which mweb", web),
+            row("  of which mexec", exec),
         ]
+    }
+
+    /// A process's command name (`/proc/PID/comm`).
+    static func commandName(_ pid: Int32) -> String {
+        ((try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     // MARK: approval round trip

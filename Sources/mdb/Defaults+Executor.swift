@@ -2,6 +2,9 @@ import Foundation
 
 /// Tunables of `mexec` and its per-run executors, with their units in their names.
 extension Defaults {
+    /// Runs a daemon executes at once (`mexec --concurrency`, `mcli up --concurrency`).
+    /// Agents mostly wait on a model API, so this is well above the core count.
+    public static let concurrency: Int = 8
     /// How long a cancel waits after SIGINT before sending SIGTERM to the agent's group.
     public static let cancelInterruptGraceMilliseconds: Int = 3_000
     /// How long a cancel waits after SIGTERM before sending SIGKILL.

@@ -16,6 +16,8 @@ public enum Defaults {
     public static let maxEventPageSize: Int = 1_000
     /// How long a browser session (cookie) lasts.
     public static let sessionLifetimeSeconds: Double = 30 * 24 * 3600
+    /// How long a pairing link's token (`mcli up`, `mcli pair`) waits for its first use.
+    public static let pairingWindowSeconds: Double = 15 * 60
     /// Database file name used when neither `--db` nor `M_DB` is given.
     public static let databaseFileName = "m.db"
     /// Environment variable naming the database file.

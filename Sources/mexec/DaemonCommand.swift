@@ -12,7 +12,7 @@ struct DaemonCommand: AsyncParsableCommand {
     @OptionGroup var options: ExecOptions
 
     @Option(name: .long, help: "How many runs may execute at once on this host.")
-    var concurrency: Int = 4
+    var concurrency: Int = Defaults.concurrency
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }

@@ -39,10 +39,12 @@ struct TokenCreate: AsyncParsableCommand {
         }
     }
 
-    /// Makes a token and returns it with its secret (the only time the secret exists).
-    static func create(_ db: MDatabase, name: String, scope: TokenScope) throws -> (Token, String) {
+    /// Makes a token and returns it with its secret (the only time the secret exists);
+    /// with `firstUseWithin`, a pairing token that must be used within that many seconds.
+    static func create(_ db: MDatabase, name: String, scope: TokenScope,
+                       firstUseWithin seconds: Double? = nil) throws -> (Token, String) {
         let secret = Secret.generate()
-        return (try db.createToken(name: name, scope: scope, hash: Secret.hash(secret)), secret)
+        return (try db.createToken(name: name, scope: scope, hash: Secret.hash(secret), firstUseWithin: seconds), secret)
     }
 
     /// `{"token": "m_…", "id": …, "name": …, "scope": …}`.
@@ -56,7 +58,9 @@ struct TokenCreate: AsyncParsableCommand {
 
 /// `mcli token list`: every token (never the secrets: they are not stored).
 struct TokenList: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List tokens (revoked ones marked).")
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List tokens and their state: active, pairing (a link not used yet), expired (never used in time), revoked.")
 
     @OptionGroup var global: GlobalOptions
 
@@ -68,8 +72,9 @@ struct TokenList: AsyncParsableCommand {
                 return
             }
             if tokens.isEmpty { Output.line("no tokens: `mcli token create --name NAME --scope steer`"); return }
-            Output.line(Table.render(header: ["ID", "NAME", "SCOPE", "CREATED", "LAST USED", "REVOKED"], rows: tokens.map {
-                [String($0.id), $0.name, $0.scope, $0.createdAt, $0.lastUsedAt ?? "-", $0.revokedAt ?? "-"]
+            let now = Timestamp.now()
+            Output.line(Table.render(header: ["ID", "NAME", "SCOPE", "STATE", "CREATED", "LAST USED"], rows: tokens.map {
+                [String($0.id), $0.name, $0.scope, $0.state(now: now).rawValue, $0.createdAt, $0.lastUsedAt ?? "-"]
             }))
         }
     }
@@ -79,6 +84,7 @@ struct TokenList: AsyncParsableCommand {
             ("id", .int(token.id)), ("name", .string(token.name)), ("scope", .string(token.scope)),
             ("created_at", .string(token.createdAt)), ("last_used_at", token.lastUsedAt.map { .string($0) } ?? .null),
             ("revoked_at", token.revokedAt.map { .string($0) } ?? .null),
+            ("use_by", token.useBy.map { .string($0) } ?? .null), ("state", .string(token.state().rawValue)),
         ])
     }
 }

@@ -3,7 +3,10 @@ import GRDB
 
 extension MDatabase {
     /// Stores a new token by the hash of its secret (the secret itself is never stored).
-    public func createToken(name: String, scope: TokenScope, hash: String) throws -> Token {
+    /// With `firstUseWithin`, it is a pairing token: refused unless first used within
+    /// that many seconds; making one deletes the pairing tokens that expired unused.
+    public func createToken(name: String, scope: TokenScope, hash: String,
+                            firstUseWithin seconds: Double? = nil) throws -> Token {
         let name = name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty else { throw MDBError.invalidArgument("a token needs a name (--name)") }
         guard name.utf8.count <= 200 else { throw MDBError.invalidArgument("a token name is at most 200 bytes") }
@@ -11,20 +14,25 @@ extension MDatabase {
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM tokens WHERE name = ?", arguments: [name]) == true {
                 throw MDBError.invalidArgument("a token named '\(name)' already exists: pick another name, or revoke it first")
             }
+            guard let seconds else {
+                return try Token.fetchOne(db, sql: """
+                    INSERT INTO tokens (name, scope, hash) VALUES (?, ?, ?) RETURNING *
+                    """, arguments: [name, scope.rawValue, hash])!
+            }
+            // A link nobody opened in time is dead weight in `mcli token list`.
+            try db.execute(sql: """
+                DELETE FROM tokens WHERE last_used_at IS NULL AND use_by IS NOT NULL AND use_by <= \(Timestamp.sqlNow)
+                """)
             return try Token.fetchOne(db, sql: """
-                INSERT INTO tokens (name, scope, hash) VALUES (?, ?, ?) RETURNING *
-                """, arguments: [name, scope.rawValue, hash])!
+                INSERT INTO tokens (name, scope, hash, use_by)
+                VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)) RETURNING *
+                """, arguments: [name, scope.rawValue, hash, "+\(Int(seconds.rounded(.up))) seconds"])!
         }
     }
 
     /// Every token, oldest first (revoked ones included, marked by `revoked_at`).
     public func tokens() throws -> [Token] {
         try read { try Token.fetchAll($0, sql: "SELECT * FROM tokens ORDER BY id") }
-    }
-
-    /// Whether any token is still valid (`mcli up` creates a first one otherwise).
-    public func hasActiveToken() throws -> Bool {
-        try read { try Bool.fetchOne($0, sql: "SELECT EXISTS (SELECT 1 FROM tokens WHERE revoked_at IS NULL)") ?? false }
     }
 
     /// Revokes a token by id or name (durably); its sessions end with it.
@@ -46,11 +54,13 @@ extension MDatabase {
         }
     }
 
-    /// The unrevoked token with this secret hash, if any.
+    /// The token with this secret hash if it works: not revoked, and not a
+    /// pairing token left unused past its `use_by`.
     public func activeToken(hash: String) throws -> Token? {
         try read { db in
             try Token.fetchOne(db.cachedStatement(sql: """
                 SELECT * FROM tokens WHERE hash = ? AND revoked_at IS NULL
+                AND (use_by IS NULL OR last_used_at IS NOT NULL OR use_by > \(Timestamp.sqlNow))
                 """), arguments: [hash])
         }
     }

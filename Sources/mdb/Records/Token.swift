@@ -11,10 +11,31 @@ public struct Token: Codable, Sendable, Equatable, FetchableRecord, TableRecord 
     public var createdAt: String
     public var lastUsedAt: String?
     public var revokedAt: String?
+    /// For a pairing token: it is refused if it was not used by then.
+    public var useBy: String?
 
     enum CodingKeys: String, CodingKey {
         case id, name, scope, hash
-        case createdAt = "created_at", lastUsedAt = "last_used_at", revokedAt = "revoked_at"
+        case createdAt = "created_at", lastUsedAt = "last_used_at", revokedAt = "revoked_at", useBy = "use_by"
+    }
+
+    /// Whether the token works now, told from its columns.
+    public enum State: String, Sendable {
+        /// Revoked: refused, its sessions ended.
+        case revoked
+        /// A pairing token not used before its `use_by`: refused.
+        case expired
+        /// A pairing token that still waits for its first use.
+        case pairing
+        /// Usable.
+        case active
+    }
+
+    /// The state at `now` (timestamps compare as text: they share one format).
+    public func state(now: String = Timestamp.now()) -> State {
+        if revokedAt != nil { return .revoked }
+        guard lastUsedAt == nil, let useBy else { return .active }
+        return useBy <= now ? .expired : .pairing
     }
 }
 

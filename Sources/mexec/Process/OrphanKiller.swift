@@ -1,4 +1,5 @@
 import Foundation
+import MProcess
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -36,6 +36,12 @@ import Glibc
 
     @Test func statParsingSurvivesParenthesesAndSpacesInTheName() {
         let line = "4242 (a (weird) name) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10"
-        #expect(ProcStat.parse(line) == ProcStat(pid: 4242, state: "S", pgid: 4242, startTicks: 987654))
+        let stat = ProcStat.parse(line)
+        #expect(stat?.pid == 4242)
+        #expect(stat?.state == "S")
+        #expect(stat?.ppid == 1)
+        #expect(stat?.pgid == 4242)
+        #expect(stat?.cpuTicks == 3, "utime 1 + stime 2")
+        #expect(stat?.startTicks == 987654)
     }
 }
