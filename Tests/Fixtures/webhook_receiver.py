@@ -7,9 +7,12 @@ own hmac, independent of M's), and the status it answered. --fail-first N
 answers 503 to the first N requests; --hold-first never answers the first
 request (a sender killed mid-delivery).
 """
-import argparse, hashlib, hmac, json, sys, threading, time
+import argparse, hashlib, hmac, json, signal, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# The test process may hand down SIGTERM ignored or blocked: stop on it as usual.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
 parser = argparse.ArgumentParser()
 parser.add_argument("--log", required=True)
 parser.add_argument("--secret", default="")

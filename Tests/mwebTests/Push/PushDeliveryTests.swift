@@ -28,6 +28,7 @@ import mdb
         let tmp = TempDir("push-webhook")
         let (db, run) = try Self.runningRun(tmp)
         let receiver = try WebhookReceiver(tmp, secret: "s3cret")
+        defer { receiver.stop() }
         let notifier = try Self.addNotifier(tmp, ["webhook", "--url", receiver.url, "--secret", "s3cret"])
         let notifierId = try #require(notifier["id"]?.intValue)
         #expect(notifier["has_secret"]?.boolValue == true)
@@ -98,6 +99,7 @@ import mdb
         let (db, run) = try Self.runningRun(tmp)
         // The first 8 requests get 503: about two seconds of retries at a 100 ms base.
         let receiver = try WebhookReceiver(tmp, failFirst: 8)
+        defer { receiver.stop() }
         _ = try Self.addNotifier(tmp, ["webhook", "--url", receiver.url])
         let mweb = try MWebProcess(db: tmp.dbPath, arguments: ["--push-retry-base-ms", "100"])
         defer { mweb.kill9() }
@@ -125,6 +127,7 @@ import mdb
         let (db, run) = try Self.runningRun(tmp)
         // The receiver takes the first request and never answers it: mweb is killed while it waits.
         let receiver = try WebhookReceiver(tmp, holdFirst: true)
+        defer { receiver.stop() }
         _ = try Self.addNotifier(tmp, ["webhook", "--url", receiver.url])
         var expected: [String] = []
         for i in 0..<3 {
@@ -163,6 +166,7 @@ import mdb
             }
         }
         let receiver = try WebhookReceiver(tmp)
+        defer { receiver.stop() }
         let mweb = try MWebProcess(db: tmp.dbPath)
         defer { mweb.kill9() }
         _ = try Self.addNotifier(tmp, ["webhook", "--url", receiver.url])
@@ -209,6 +213,7 @@ import mdb
         let (db, run) = try Self.runningRun(tmp, title: "release")
         // No ntfy server can be installed here: the receiver stands in for ntfy's JSON publish API (POST SERVER/).
         let receiver = try WebhookReceiver(tmp)
+        defer { receiver.stop() }
         _ = try Self.addNotifier(tmp, ["ntfy", "--url", "http://127.0.0.1:\(receiver.port)/m-topic", "--token", "tk_ntfy"])
         let mweb = try MWebProcess(db: tmp.dbPath)
         defer { mweb.kill9() }

@@ -42,7 +42,12 @@ final class WebhookReceiver: @unchecked Sendable {
         self.port = port
     }
 
-    deinit { process.terminate() }
+    /// Ends the receiver. SIGKILL: a child of the test process may inherit SIGTERM ignored.
+    func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    deinit { stop() }
 
     var url: String { "http://127.0.0.1:\(port)/hook" }
 
