@@ -112,7 +112,7 @@ CREATE TABLE notifiers (
     after_event_id  INTEGER NOT NULL DEFAULT 0,     -- only events committed after it was added are sent
     created_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     disabled_at     TEXT
-);
+, events TEXT NOT NULL DEFAULT '["approval.requested","run.finished"]' CHECK (json_valid(events)), run_ids TEXT CHECK (run_ids IS NULL OR json_valid(run_ids)), failures_only INTEGER NOT NULL DEFAULT 0 CHECK (failures_only IN (0, 1)), state TEXT NOT NULL DEFAULT 'ok' CHECK (state IN ('ok', 'failing')), consecutive_failures INTEGER NOT NULL DEFAULT 0, last_error TEXT, last_sent_at TEXT);
 CREATE TABLE outbox (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,
     notifier_id      INTEGER NOT NULL REFERENCES notifiers (id) ON DELETE CASCADE,
@@ -125,7 +125,7 @@ CREATE TABLE outbox (
     last_error       TEXT,
     created_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     sent_at          TEXT
-);
+, claimed_at TEXT);
 CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
 CREATE TABLE sessions (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -145,3 +145,14 @@ CREATE TABLE diff_requests (
     diff_id       INTEGER REFERENCES diffs (id)
 );
 CREATE INDEX diff_requests_pending ON diff_requests (run_id, id) WHERE handled_at IS NULL;
+CREATE INDEX outbox_by_notifier ON outbox (notifier_id, status);
+CREATE TABLE action_tokens (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    approval_id  INTEGER NOT NULL REFERENCES approvals (id) ON DELETE CASCADE,
+    notifier_id  INTEGER NOT NULL REFERENCES notifiers (id) ON DELETE CASCADE,
+    hash         TEXT NOT NULL UNIQUE,               -- hex SHA-256 of the secret
+    expires_at   TEXT NOT NULL,
+    used_at      TEXT,
+    created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    UNIQUE (approval_id, notifier_id)
+);

@@ -7,6 +7,9 @@ public enum MDBError: Error, Equatable, CustomStringConvertible, Sendable {
     case approvalNotFound(Int64)
     case diffNotFound(Int64)
     case tokenNotFound(String)
+    case notifierNotFound(Int64)
+    case outboxItemNotFound(Int64)
+    case actionRefused(String)
     case approvalAlreadyResolved(id: Int64, status: String)
     case runFinished(id: Int64, status: String)
     case leaseLost(runId: Int64, workerId: String)
@@ -28,6 +31,12 @@ public enum MDBError: Error, Equatable, CustomStringConvertible, Sendable {
             return "diff \(id) does not exist"
         case .tokenNotFound(let key):
             return "no token \(key): `mcli token list` shows them"
+        case .notifierNotFound(let id):
+            return "notifier \(id) does not exist; `mcli notify list` shows them"
+        case .outboxItemNotFound(let id):
+            return "notification \(id) does not exist (its notifier was removed?)"
+        case .actionRefused(let why):
+            return "this button cannot decide anything: \(why); decide in the app or with `mcli approve`"
         case .approvalAlreadyResolved(let id, let status):
             return "approval \(id) was already decided (\(status)); the first decision stands"
         case .runFinished(let id, let status):

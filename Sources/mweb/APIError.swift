@@ -42,8 +42,10 @@ extension APIError {
     /// The API's view of a bus error: which status, which code.
     init(_ error: MDBError) {
         switch error {
-        case .runNotFound, .approvalNotFound, .diffNotFound, .tokenNotFound:
+        case .runNotFound, .approvalNotFound, .diffNotFound, .tokenNotFound, .notifierNotFound, .outboxItemNotFound:
             self.init(.notFound, "not_found", error.description)
+        case .actionRefused:
+            self.init(.forbidden, "forbidden", error.description)
         case .approvalAlreadyResolved:
             self.init(.conflict, "already_resolved", error.description)
         case .runFinished:

@@ -17,9 +17,12 @@ func buildApplication(config: AppConfig, logger: Logger? = nil,
     let logger = logger ?? Logger(label: "mweb")
     let db = try MDatabase(path: config.databasePath)
     let fanOut = FanOut(clientQueueFrames: config.clientQueueFrames)
+    let bell = PushBell()
     let tailer = Tailer(databasePath: config.databasePath, fanOut: fanOut,
                         startAfterId: try db.lastEventId(),
-                        logger: logger)
+                        logger: logger, bell: bell)
+    let links = PushLinks(publicURL: config.publicURL)
+    let push = PushService(db: db, bell: bell, links: links, policy: config.pushRetry, logger: logger)
     let router = buildRouter(store: ThreadedStore(db: db), fanOut: fanOut, config: config)
     let scheme = config.tls == nil ? "http" : "https"
     let base = HTTPServerBuilder.http1WebSocketUpgrade(
@@ -35,9 +38,10 @@ func buildApplication(config: AppConfig, logger: Logger? = nil,
         router: router,
         server: server,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "mweb"),
-        services: [tailer],
+        services: [tailer, push],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? config.port
+            links.listening(at: "\(scheme)://\(config.host):\(port)")
             await onListening("\(scheme)://\(config.host):\(port)")
         },
         logger: logger
@@ -53,11 +57,14 @@ func buildRouter(store: any MStore, fanOut: FanOut, config: AppConfig) -> Router
     HealthController(store: store).addRoutes(to: router)
     let api = router.group("api/v1")
     SessionController(store: store, authenticator: authenticator, limiter: limiter, config: config).addRoutes(to: api)
+    // A notification's buttons carry an action token, not an API token: outside the authenticator.
+    ActionsController(store: store).addRoutes(to: api)
     let guarded = api.group().add(middleware: authenticator)
     RunsController(store: store).addRoutes(to: guarded)
     EventsController(store: store).addRoutes(to: guarded)
     ApprovalsController(store: store).addRoutes(to: guarded)
     DiffsController(store: store).addRoutes(to: guarded)
+    NotifiersController(store: store).addRoutes(to: guarded)
     StreamController(store: store, fanOut: fanOut, config: config).addRoutes(to: guarded)
     StaticController().addRoutes(to: router, api: guarded)
     return router

@@ -19,6 +19,8 @@ struct AppConfig: Sendable {
     var publicURL: String?
     var clientQueueFrames = WebDefaults.clientQueueFrames
     var failedAuthLimit = WebDefaults.failedAuthLimit
+    /// How failed pushes are retried.
+    var pushRetry = RetryPolicy()
 
     init(databasePath: String) {
         self.databasePath = databasePath

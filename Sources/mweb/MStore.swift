@@ -24,4 +24,8 @@ protocol MStore: Sendable {
     func createSession(tokenId: Int64, hash: String, lifetimeSeconds: Double) async throws -> Session
     func sessionToken(hash: String) async throws -> Token?
     func deleteSession(hash: String) async throws -> Bool
+    func notifiers() async throws -> [NotifierStatus]
+    func addNotifier(_ new: NewNotifier) async throws -> NotifierStatus
+    func removeNotifier(_ id: Int64) async throws -> Notifier
+    func decideWithActionToken(approvalId: Int64, hash: String, decision: Decision) async throws -> Approval
 }

@@ -33,12 +33,16 @@ struct MWeb: AsyncParsableCommand {
     @Option(name: .customLong("failed-auth-limit"), help: "Failed credentials per address per minute before 429.")
     var failedAuthLimit = WebDefaults.failedAuthLimit
 
+    @Option(name: .customLong("push-retry-base-ms"), help: ArgumentHelp("First retry delay of a failed push (doubles each time).", visibility: .hidden))
+    var pushRetryBaseMs: Int?
+
     func run() async throws {
         var config = AppConfig(databasePath: Defaults.databasePath(explicit: db))
         config.host = host
         config.port = port
         config.publicURL = publicURL
         config.failedAuthLimit = max(1, failedAuthLimit)
+        if let pushRetryBaseMs { config.pushRetry.baseSeconds = Double(max(1, pushRetryBaseMs)) / 1000 }
         do {
             switch (tlsCert, tlsKey) {
             case let (cert?, key?): config.tls = .init(certificate: cert, key: key)

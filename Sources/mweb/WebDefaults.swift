@@ -20,6 +20,16 @@ enum WebDefaults {
     static let maxListLimit = 1_000
     /// Threads that run mweb's SQLite reads (`ThreadedStore`; writes have one thread of their own).
     static let storeReaderThreads = 4
+    /// How often the push service looks for due retries and test notifications (one indexed read).
+    static let pushTickMilliseconds = 250
+    /// Longest a webhook or ntfy request may take before it counts as failed.
+    static let pushRequestTimeoutSeconds: Int64 = 10
+    /// Longest an exec notifier's command may run before it is killed.
+    static let pushCommandTimeoutSeconds: Double = 30
+    /// Threads that run (and wait for) exec notifiers' commands.
+    static let pushCommandThreads = 2
+    /// How long a notification's Approve / Reject buttons work.
+    static let actionTokenLifetimeSeconds: Double = 24 * 3600
     /// The session cookie's name.
     static let sessionCookie = "m_session"
 }

@@ -167,3 +167,42 @@ func mcli(_ args: [String], db: String? = nil, stdin: String? = nil) throws -> P
         #expect(try db.approval(a.id).note == "not today")
     }
 }
+
+@Suite struct NotifyCommandTests {
+    @Test func notifiersAreAddedListedTestedAndRemovedWithClearErrors() throws {
+        let tmp = TempDir()
+        #expect(try mcli(["init"], db: tmp.dbPath).status == 0)
+        let refused: [([String], String)] = [
+            (["notify", "add", "webpush"], "not supported yet"),
+            (["notify", "add", "pager"], "unknown notifier kind 'pager'"),
+            (["notify", "add", "webhook"], "needs --url"),
+            (["notify", "add", "ntfy", "--url", "https://ntfy.sh"], "SERVER/TOPIC"),
+            (["notify", "add", "exec"], "needs --command"),
+            (["notify", "add", "webhook", "--url", "http://x.example/h", "--event", "output"], "cannot be sent 'output'"),
+            (["notify", "remove", "99"], "notifier 99 does not exist"),
+            (["notify", "test", "99"], "notifier 99 does not exist"),
+        ]
+        for (args, message) in refused {
+            let r = try mcli(args, db: tmp.dbPath)
+            #expect(r.status == 2, "\(args)")
+            #expect(r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+        #expect(try mcli(["notify", "list", "--json"], db: tmp.dbPath).stdout == "{\"notifiers\":[]}\n")
+        let added = try mcli(["notify", "add", "webhook", "--url", "http://127.0.0.1:9/h", "--secret", "zz",
+                              "--event", "run.finished", "--run", "3", "--failures-only", "--json"], db: tmp.dbPath)
+        #expect(added.status == 0, "\(added.stderr)")
+        let json = try JSONValue.parse(added.stdout)
+        #expect(json["events"] == .array(["run.finished"]))
+        #expect(json["run_ids"] == .array([.int(3)]))
+        #expect(json["failures_only"] == .bool(true))
+        #expect(!added.stdout.contains("zz"))
+        let list = try mcli(["notify", "list"], db: tmp.dbPath)
+        #expect(list.stdout.contains("http://127.0.0.1:9/h") && list.stdout.contains("ok"))
+        // No mweb runs on this database: the test notification stays queued and says so.
+        let test = try mcli(["notify", "test", "1", "--wait", "0.3"], db: tmp.dbPath)
+        #expect(test.status == 1)
+        #expect(test.stdout.contains("is mweb running"))
+        #expect(try mcli(["notify", "remove", "1"], db: tmp.dbPath).status == 0)
+        #expect(try MDatabase(path: tmp.dbPath).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM outbox") } == 0)
+    }
+}

@@ -20,6 +20,8 @@ struct Tailer: Service {
     /// replay up to it from the database, the tailer publishes what follows.
     let startAfterId: Int64
     let logger: Logger
+    /// Rung when a page holds an event a notifier could be sent (the push service fills the outbox).
+    var bell: PushBell? = nil
 
     func run() async throws {
         let watch = try ChangeWatch(path: databasePath)
@@ -68,6 +70,7 @@ struct Tailer: Service {
             let page = try feed.events(afterId: last, limit: WebDefaults.pageSize)
             guard let tail = page.last else { return last }
             fanOut.publish(page.map(WireFrame.init))
+            if let bell, page.contains(where: { PushBell.isNotable($0.type) }) { bell.ring() }
             last = tail.id
             if page.count < WebDefaults.pageSize { return last }
         }

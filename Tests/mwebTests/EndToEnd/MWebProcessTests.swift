@@ -11,9 +11,9 @@ final class MWebProcess: @unchecked Sendable {
     let stdout: Pipe
 
     /// Starts mweb and waits for its `listening on http://HOST:PORT` line.
-    init(db: String) throws {
+    init(db: String, arguments: [String] = []) throws {
         stdout = Pipe()
-        process = try Exec.start("mweb", ["--db", db, "--port", "0"], stdout: stdout.fileHandleForWriting)
+        process = try Exec.start("mweb", ["--db", db, "--port", "0"] + arguments, stdout: stdout.fileHandleForWriting)
         let reader = stdout.fileHandleForReading
         var seen = ""
         let deadline = Date().addingTimeInterval(60)
