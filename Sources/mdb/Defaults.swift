@@ -18,6 +18,11 @@ public enum Defaults {
     public static let sessionLifetimeSeconds: Double = 30 * 24 * 3600
     /// How long a pairing link's token (`mcli up`, `mcli pair`) waits for its first use.
     public static let pairingWindowSeconds: Double = 15 * 60
+    /// Events `mcli gc` deletes per transaction: short enough that executors
+    /// and mweb get the write lock between two batches.
+    public static let gcBatchEvents: Int = 2_000
+    /// The pause between two of gc's batches, in which other writers take their turn.
+    public static let gcPauseMilliseconds: Int = 2
     /// Database file name used when neither `--db` nor `M_DB` is given.
     public static let databaseFileName = "m.db"
     /// Environment variable naming the database file.

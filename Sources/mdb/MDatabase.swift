@@ -104,11 +104,4 @@ public final class MDatabase: Sendable {
     public func schemaVersions() throws -> [Int] {
         try pool.read { try Migrator.appliedVersions($0) }
     }
-
-    /// Writes a consistent copy of the database to `destination` (`VACUUM INTO`).
-    public func backup(to destination: String) throws {
-        try pool.writeWithoutTransaction { db in
-            try db.execute(sql: "VACUUM INTO ?", arguments: [destination])
-        }
-    }
 }

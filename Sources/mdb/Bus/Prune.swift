@@ -1,0 +1,80 @@
+import Foundation
+import GRDB
+
+/// A finished run that `mcli gc` may delete, with what deleting it frees in the database.
+public struct PrunableRun: Sendable, Equatable {
+    /// The run's id.
+    public var id: Int64
+    /// Its workspace directory, if it had one.
+    public var workspace: String?
+    /// How many events it stored.
+    public var events: Int
+}
+
+extension MDatabase {
+    /// Finished runs (succeeded, failed, canceled, lost) that finished before
+    /// `cutoff`, oldest first, leaving out the `keepLast` newest finished runs
+    /// whatever their age. Queued, running and waiting runs are never listed.
+    public func prunableRuns(finishedBefore cutoff: String, keepLast: Int = 0) throws -> [PrunableRun] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, workspace, (SELECT count(*) FROM events WHERE events.run_id = runs.id) AS events
+                FROM runs
+                WHERE status IN ('succeeded', 'failed', 'canceled', 'lost') AND finished_at < ?
+                  AND id NOT IN (SELECT id FROM runs WHERE status IN ('succeeded', 'failed', 'canceled', 'lost')
+                                 ORDER BY id DESC LIMIT ?)
+                ORDER BY id
+                """, arguments: [cutoff, keepLast]).map { PrunableRun(id: $0["id"], workspace: $0["workspace"], events: $0["events"]) }
+        }
+    }
+
+    /// Deletes up to `limit` of a finished run's events, oldest first, in one
+    /// short transaction; returns how many it deleted (0: none are left). Small
+    /// batches keep the write lock free for the executors and mweb between them.
+    public func deleteEvents(ofFinishedRun runId: Int64, limit: Int) throws -> Int {
+        try write { db in
+            try db.execute(sql: """
+                DELETE FROM events WHERE id IN (
+                    SELECT events.id FROM events JOIN runs ON runs.id = events.run_id
+                    WHERE events.run_id = ? AND runs.status IN ('succeeded', 'failed', 'canceled', 'lost')
+                    ORDER BY events.seq LIMIT ?)
+                """, arguments: [runId, limit])
+            return db.changesCount
+        }
+    }
+
+    /// Deletes a finished run's row and what hangs off it (inputs, approvals,
+    /// diffs, diff requests; its remaining events with them). Returns false,
+    /// changing nothing, when the run is not finished or does not exist.
+    public func deleteFinishedRun(_ runId: Int64) throws -> Bool {
+        try write { db in
+            guard let status = try RunStatus.fetchOne(db, sql: "SELECT status FROM runs WHERE id = ?", arguments: [runId]),
+                  status.isFinished else { return false }
+            for table in ["events", "inputs", "diff_requests", "approvals", "diffs"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE run_id = ?", arguments: [runId])
+            }
+            try db.execute(sql: "DELETE FROM runs WHERE id = ?", arguments: [runId])
+            return true
+        }
+    }
+
+    /// The database's size in pages and how many of them are free (reusable).
+    public func pageCounts() throws -> (pageSize: Int, pages: Int, free: Int) {
+        try read { db in
+            (try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096, try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0,
+             try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0)
+        }
+    }
+
+    /// Rewrites the file without its free pages (`VACUUM`): it holds the write
+    /// lock for as long as the copy takes, so `mcli gc` runs it only when asked.
+    public func vacuum() throws {
+        try pool.writeWithoutTransaction { try $0.execute(sql: "VACUUM") }
+    }
+
+    /// Copies the WAL into the database file and truncates it, if no reader
+    /// holds old frames (then it copies what it can and leaves the rest).
+    public func truncateWAL() throws {
+        try pool.writeWithoutTransaction { _ = try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+    }
+}

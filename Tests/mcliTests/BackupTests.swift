@@ -1,0 +1,76 @@
+import Foundation
+import GRDB
+import MTestSupport
+import Testing
+import mdb
+
+@Suite struct BackupTests {
+    @Test func aBackupTakenWhileTenRunsWriteHoldsEveryEventCommittedBeforeItStarted() throws {
+        let m = try LiveExec()
+        try m.start(concurrency: 10)
+        // Each writes 20,000 lines over about 10 s: all ten are writing during the backup.
+        let runs = try (1...10).map { _ in
+            try m.create("i=0; while [ $i -lt 20000 ]; do echo line $i; [ $((i % 200)) -eq 0 ] && sleep 0.1; i=$((i+1)); done; true")
+        }
+        #expect(try eventually(timeout: 30) { try runs.allSatisfy { try m.eventCount($0) > 3 } })
+        let before = try m.db.read { try Int64.fetchOne($0, sql: "SELECT max(id) FROM events") ?? 0 }
+        let destination = m.tmp.file("backup.db")
+        let backup = try Exec.run("mcli", ["backup", "--db", m.tmp.dbPath, destination, "--json"])
+        #expect(backup.status == 0, "\(backup.stderr)")
+        let report = try JSONValue.parse(backup.stdout)
+        #expect(report["integrity"]?.stringValue == "ok")
+        #expect((report["last_event_id"]?.intValue ?? 0) >= before)
+        #expect(!FileManager.default.fileExists(atPath: destination + "-wal"), "the copy stands alone")
+        #expect(try runs.allSatisfy { try m.db.run($0).status == .running }, "the runs were writing all along")
+
+        let copy = try DatabaseQueue(path: destination)
+        let copied = try copy.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM events WHERE id <= ?", arguments: [before]) }
+        let source = try m.db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM events WHERE id <= ?", arguments: [before]) }
+        #expect(copied == source && (copied ?? 0) > 40, "every event committed before the backup began")
+        let gaps = try copy.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM (SELECT run_id FROM events GROUP BY run_id HAVING max(seq) <> count(*))") }
+        #expect(gaps == 0, "each run's events in the copy are 1…n without a gap")
+        #expect(try copy.read { try String.fetchAll($0, sql: "PRAGMA integrity_check") } == ["ok"])
+    }
+
+    @Test func aBackupNeverOverwritesAFile() throws {
+        let tmp = TempDir("mcli-backup")
+        try Exec.run("mcli", ["init", "--db", tmp.dbPath])
+        FileManager.default.createFile(atPath: tmp.file("taken.db"), contents: Data("precious".utf8))
+        let result = try Exec.run("mcli", ["backup", "--db", tmp.dbPath, tmp.file("taken.db")])
+        #expect(result.status == 2 && result.stderr.contains("exists already"))
+        #expect(try String(contentsOfFile: tmp.file("taken.db"), encoding: .utf8) == "precious")
+    }
+
+    @Test func restoreRefusesALiveMAndPutsTheBackupInPlaceOfAStoppedOne() throws {
+        let m = try LiveExec()
+        try m.start()
+        let kept = try m.create("echo in the backup")
+        try m.finished(kept)
+        let backup = m.tmp.file("backup.db")
+        #expect(try Exec.run("mcli", ["backup", "--db", m.tmp.dbPath, backup]).status == 0)
+        let later = try m.create("echo after the backup")
+        try m.finished(later)
+
+        let refused = try Exec.run("mcli", ["restore", "--db", m.tmp.dbPath, backup])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("M is running") && refused.stderr.contains("mexec"))
+        m.stop()
+        m.close()
+        let restored = try Exec.run("mcli", ["restore", "--db", m.tmp.dbPath, backup])
+        #expect(restored.status == 0, "\(restored.stderr)")
+        let runs = try DatabaseQueue(path: m.tmp.dbPath).read { try Int64.fetchAll($0, sql: "SELECT id FROM runs") }
+        #expect(runs == [kept], "the database is the backup's")
+        let aside = try FileManager.default.contentsOfDirectory(atPath: m.tmp.path).filter { $0.contains(".before-restore-") }
+        #expect(aside.contains { !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") }, "the previous database is kept")
+    }
+
+    @Test func restoreRefusesAFileThatIsNotASoundDatabase() throws {
+        let tmp = TempDir("mcli-restore")
+        try Exec.run("mcli", ["init", "--db", tmp.dbPath])
+        let original = try Data(contentsOf: URL(fileURLWithPath: tmp.dbPath))
+        FileManager.default.createFile(atPath: tmp.file("junk.db"), contents: Data(repeating: 0x41, count: 8192))
+        let result = try Exec.run("mcli", ["restore", "--db", tmp.dbPath, tmp.file("junk.db")])
+        #expect(result.status == 2)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: tmp.dbPath)) == original, "nothing was changed")
+    }
+}

@@ -1,0 +1,27 @@
+import Foundation
+import MTestSupport
+import Testing
+
+/// The systemd units in `deploy/systemd` are what a person installs: each must
+/// pass `systemd-analyze verify` (with the commands pointed at this build, since
+/// /usr/local/bin holds nothing here).
+@Suite struct DeployUnitsTests {
+    static let unitDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("deploy/systemd")
+
+    @Test func everyUnitPassesSystemdAnalyzeVerify() throws {
+        let tmp = TempDir("units")
+        let units = try FileManager.default.contentsOfDirectory(atPath: Self.unitDirectory.path).filter {
+            $0.hasSuffix(".service") || $0.hasSuffix(".timer")
+        }.sorted()
+        #expect(units.contains("m-gc.service") && units.contains("m-gc.timer") && units.contains("mexec.service"))
+        for unit in units {
+            let text = try String(contentsOf: Self.unitDirectory.appendingPathComponent(unit), encoding: .utf8)
+            let local = text.replacingOccurrences(of: "/usr/local/bin/", with: Binaries.directory.path + "/")
+            try local.write(toFile: tmp.file(unit), atomically: true, encoding: .utf8)
+        }
+        let result = try Exec.run("/usr/bin/systemd-analyze", ["verify"] + units.map(tmp.file))
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(!result.stderr.contains("Unknown key"), "\(result.stderr)")
+    }
+}
