@@ -33,12 +33,21 @@ struct MWeb: AsyncParsableCommand {
     @Option(name: .customLong("failed-auth-limit"), help: "Failed credentials per address per minute before 429.")
     var failedAuthLimit = WebDefaults.failedAuthLimit
 
+    @Option(name: .customLong("trusted-proxy"),
+            help: "Address of a reverse proxy whose X-Forwarded-For names the client (repeatable); from others it is ignored.")
+    var trustedProxy: [String] = []
+
+    @Option(name: .customLong("max-connections"), help: "Connections open at once (lowered to fit ulimit -n).")
+    var maxConnections = WebDefaults.maxConnections
+
     func run() async throws {
         var config = AppConfig(databasePath: Defaults.databasePath(explicit: db))
         config.host = host
         config.port = port
         config.publicURL = publicURL
         config.failedAuthLimit = max(1, failedAuthLimit)
+        config.trustedProxies = trustedProxy
+        config.maxConnections = max(1, maxConnections)
         do {
             switch (tlsCert, tlsKey) {
             case let (cert?, key?): config.tls = .init(certificate: cert, key: key)

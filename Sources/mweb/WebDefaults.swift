@@ -20,6 +20,17 @@ enum WebDefaults {
     static let maxListLimit = 1_000
     /// Threads that run mweb's SQLite reads (`ThreadedStore`; writes have one thread of their own).
     static let storeReaderThreads = 4
-    /// The session cookie's name.
+    /// The session cookie's name over plain HTTP (a loopback address).
     static let sessionCookie = "m_session"
+    /// The session cookie's name over HTTPS: the `__Host-` prefix makes browsers
+    /// keep it Secure, host-only and at `/`, so a sibling host cannot set or shadow it.
+    static let secureSessionCookie = "__Host-m_session"
+    /// How long a new connection has to send its first complete request head (and finish TLS).
+    static let headerTimeoutSeconds: Int64 = 10
+    /// How long a keep-alive connection may sit between requests before it is closed.
+    static let idleTimeoutSeconds: Int64 = 60
+    /// Connections open at once (lowered to what `ulimit -n` allows, see `reservedDescriptors`).
+    static let maxConnections = 4_096
+    /// Descriptors kept free of connections for the database, pipes and event loops.
+    static let reservedDescriptors = 64
 }

@@ -10,10 +10,16 @@ final class MWebProcess: @unchecked Sendable {
     let port: Int
     let stdout: Pipe
 
-    /// Starts mweb and waits for its `listening on http://HOST:PORT` line.
-    init(db: String) throws {
+    /// Starts mweb (with at most `descriptorLimit` open files, as `ulimit -n`
+    /// sets them, when given) and waits for its `listening on http://HOST:PORT` line.
+    init(db: String, descriptorLimit: Int? = nil) throws {
         stdout = Pipe()
-        process = try Exec.start("mweb", ["--db", db, "--port", "0"], stdout: stdout.fileHandleForWriting)
+        if let descriptorLimit {
+            process = try Exec.start("/bin/sh", ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" --db \"$1\" --port 0",
+                                                 Binaries.path("mweb"), db], stdout: stdout.fileHandleForWriting)
+        } else {
+            process = try Exec.start("mweb", ["--db", db, "--port", "0"], stdout: stdout.fileHandleForWriting)
+        }
         let reader = stdout.fileHandleForReading
         var seen = ""
         let deadline = Date().addingTimeInterval(60)

@@ -41,6 +41,13 @@ final class RawSocket: @unchecked Sendable {
         }
     }
 
+    /// True once the peer has closed the connection (nothing left to read, end of stream).
+    var closedByPeer: Bool {
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+    }
+
     /// Reads until `done` holds for what arrived, the peer closes, or 20 s pass.
     func receive(until done: (String) -> Bool) throws -> String {
         Data(try receiveBytes { done(String(decoding: $0, as: UTF8.self)) }).withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
