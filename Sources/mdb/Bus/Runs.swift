@@ -38,10 +38,7 @@ public struct NewRun: Sendable, Equatable {
             }
         }
         // Nothing user-supplied ever reaches git as an option.
-        if let url = repoUrl {
-            if url.isEmpty { throw MDBError.invalidArgument("repo.url must not be empty") }
-            if url.hasPrefix("-") { throw MDBError.invalidArgument("repo.url must not start with '-'") }
-        }
+        if let url = repoUrl, let refusal = RepoURL.refusal(url) { throw MDBError.invalidArgument(refusal) }
         if let ref = repoRef, ref.hasPrefix("-") || ref.isEmpty {
             throw MDBError.invalidArgument("repo.ref must be a branch, tag or commit and must not start with '-'")
         }

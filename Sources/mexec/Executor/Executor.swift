@@ -61,13 +61,17 @@ final class Executor: @unchecked Sendable {
 
         // Preparing the workspace may take longer than a lease (a big clone):
         // it runs on a thread while this task keeps heartbeating.
-        let prepared = await onThread(lease: lease) {
+        // A cancel stops a clone too: git's group is killed and the run ends canceled.
+        let prepared = await onThread(lease: lease) { [db] in
             Result { try Workspace.prepare(root: self.config.workspacesRoot, runId: runId,
-                                           repoUrl: run.repoUrl, repoRef: run.repoRef) }
+                                           repoUrl: run.repoUrl, repoRef: run.repoRef,
+                                           stop: { (try? db.run(runId).cancelRequestedAt) != nil }) }
         }
         let workspace: (path: String, baseCommit: String?)
         switch prepared {
         case .success(let value): workspace = value
+        case .failure(WorkspaceError.canceled(let reason)):
+            return fail(reason, status: .canceled)
         case .failure(let error):
             return fail("\(error)")
         }
@@ -193,11 +197,11 @@ final class Executor: @unchecked Sendable {
         }
     }
 
-    /// Ends the run as `failed` with a readable notice (before the agent started).
-    private func fail(_ reason: String) -> Int32 {
-        logger.error("run failed before its agent started: \(reason)")
+    /// Ends the run as `failed` (or `canceled`) with a readable notice (before the agent started).
+    private func fail(_ reason: String, status: RunStatus = .failed) -> Int32 {
+        logger.error("run ended before its agent started: \(reason)")
         do {
-            try db.finishRun(runId: config.runId, status: .failed, workerId: config.holder, notice: reason)
+            try db.finishRun(runId: config.runId, status: status, workerId: config.holder, notice: reason)
             return 0
         } catch {
             logger.error("cannot record the failure: \(error)")
