@@ -19,7 +19,7 @@ struct ExecOptions: ParsableArguments {
     @Option(name: .long, help: "Path of the database (default: $M_DB, else ./m.db).")
     var db: String?
 
-    @Option(name: .long, help: "Root of the per-run workspaces (default: $M_WORKSPACES, else 'workspaces' beside the database).")
+    @Option(name: .long, help: "Root of the per-run workspaces (default: $M_WORKSPACES, else $XDG_STATE_HOME/m/workspaces/<db path>, never beside the database).")
     var workspaces: String?
 
     @Option(name: .customLong("lease-seconds"), help: "How long a run's lease lasts without a heartbeat.")
@@ -37,13 +37,14 @@ struct ExecOptions: ParsableArguments {
     /// The database path, made absolute (executors and agents have other CWDs).
     var databasePath: String { absolute(Defaults.databasePath(explicit: db)) }
 
-    /// The workspaces root: the flag, else `M_WORKSPACES`, else beside the database.
+    /// The workspaces root: the flag, else `M_WORKSPACES`, else `Defaults.workspacesRoot` (not beside the database).
     var workspacesRoot: String {
         if let workspaces, !workspaces.isEmpty { return absolute(workspaces) }
-        if let env = ProcessInfo.processInfo.environment[Defaults.workspacesEnvironmentVariable], !env.isEmpty {
+        let environment = ProcessInfo.processInfo.environment
+        if let env = environment[Defaults.workspacesEnvironmentVariable], !env.isEmpty {
             return absolute(env)
         }
-        return ((databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("workspaces")
+        return Defaults.workspacesRoot(databasePath: databasePath, environment: environment)
     }
 
     /// The heartbeat interval in milliseconds.
