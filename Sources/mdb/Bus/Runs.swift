@@ -49,6 +49,9 @@ public struct NewRun: Sendable, Equatable {
         guard sandboxMode == "host_self" || sandboxMode == "vm_self" else {
             throw MDBError.invalidArgument("sandbox_mode must be host_self or vm_self")
         }
+        if let sandbox = spec.sandbox, sandbox != "bwrap" && sandbox != "none" {
+            throw MDBError.invalidArgument("sandbox must be \"bwrap\" (confine the agent; the default) or \"none\"")
+        }
         if title.utf8.count > 1_000 { throw MDBError.invalidArgument("title is longer than 1000 bytes") }
     }
 }
@@ -91,16 +94,21 @@ extension MDatabase {
     /// Records facts the executor learned at start (workspace, base commit) and
     /// appends `run.started`.
     public func markStarted(runId: Int64, workerId: String, workspace: String, baseCommit: String?,
-                            pid: Int32) throws -> [Event] {
+                            pid: Int32, sandbox: String? = nil, notice: String? = nil) throws -> [Event] {
         try write { db in
             let (status, owner) = try MDatabase.lockRun(db, runId)
             if status.isFinished { throw MDBError.runFinished(id: runId, status: status.rawValue) }
             if owner != workerId { throw MDBError.leaseLost(runId: runId, workerId: workerId) }
             try db.execute(sql: "UPDATE runs SET workspace = ?, base_commit = coalesce(?, base_commit) WHERE id = ?",
                            arguments: [workspace, baseCommit, runId])
-            return try MDatabase.appendEvents(db, runId: runId, [NewEvent(EventType.runStarted, .object([
+            var started: [(String, JSONValue)] = [
                 ("worker", .string(workerId)), ("pid", .int(Int64(pid))), ("workspace", .string(workspace)),
-            ]))])
+            ]
+            // The confinement in force (`bwrap`, `none`), shown wherever the run is.
+            if let sandbox { started.append(("sandbox", .string(sandbox))) }
+            var events = [NewEvent(EventType.runStarted, .object(started))]
+            if let notice { events.append(NewEvent(EventType.notice, .object([("level", "warning"), ("text", .string(notice))]))) }
+            return try MDatabase.appendEvents(db, runId: runId, events)
         }
     }
 

@@ -14,15 +14,21 @@ public struct RunSpec: Codable, Sendable, Equatable {
     public var env: [String: String]?
     /// Where an approved diff is also applied (a local checkout path).
     public var target: String?
+    /// The agent's confinement: `bwrap` (the default when it works) or `none`.
+    public var sandbox: String?
+    /// False: the confined agent has no network (default true).
+    public var network: Bool?
 
     public init(command: String? = nil, argv: [String]? = nil, prompt: String? = nil, pty: Bool? = nil,
-                env: [String: String]? = nil, target: String? = nil) {
+                env: [String: String]? = nil, target: String? = nil, sandbox: String? = nil, network: Bool? = nil) {
         self.command = command
         self.argv = argv
         self.prompt = prompt
         self.pty = pty
         self.env = env
         self.target = target
+        self.sandbox = sandbox
+        self.network = network
     }
 
     /// The spec as compact JSON text (keys sorted, so rows compare cleanly).

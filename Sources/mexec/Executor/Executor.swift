@@ -98,15 +98,33 @@ final class Executor: @unchecked Sendable {
 
         let env = AgentEnvironment.make(runId: runId, socketPath: socket.path, binDirectory: AgentEnvironment.binDirectory,
                                         pty: spec.pty == true, extra: spec.env)
+        // Confined by default; `sandbox: "none"` or a bwrap that cannot work here runs it as it is,
+        // and says so on the run (never silently).
+        let (sandbox, sandboxNotice) = await Self.onOwnThread { () -> (Sandbox.Mode, String?) in
+            if spec.sandbox == "none" {
+                return (.none, "this run's agent is not confined (sandbox: \"none\"): it can read and change everything its Unix user can, M's database included")
+            }
+            if let problem = Sandbox.probe() { return (.none, problem) }
+            return (.bwrap, nil)
+        }
+        if let sandboxNotice { logger.warning("\(sandboxNotice)") }
+        var launched = argv
+        if sandbox == .bwrap, let bwrap = Sandbox.bwrapPath() {
+            launched = Sandbox.wrap(argv, bwrap: bwrap, workspace: workspace.path, socketPath: socket.path,
+                                    binDirectory: AgentEnvironment.binDirectory, home: env["HOME"],
+                                    network: spec.network != false,
+                                    extraReadOnly: Sandbox.toolFolders(path: env["PATH"] ?? "",
+                                                                       hiding: [config.databasePath, config.workspacesRoot]))
+        }
         let agent: AgentProcess
         do {
-            agent = try AgentProcess.start(argv: argv, environment: env, directory: workspace.path, pty: spec.pty == true)
+            agent = try AgentProcess.start(argv: launched, environment: env, directory: workspace.path, pty: spec.pty == true)
         } catch {
             return fail("\(error)")
         }
         do {
             _ = try db.markStarted(runId: runId, workerId: holder, workspace: workspace.path,
-                               baseCommit: baseCommit, pid: agent.pid)
+                               baseCommit: baseCommit, pid: agent.pid, sandbox: sandbox.rawValue, notice: sandboxNotice)
             try db.recordAgent(runId: runId, workerId: holder, pid: agent.pid, pgid: agent.pid,
                                startTicks: ProcStat.read(agent.pid)?.startTicks ?? 0)
         } catch {
@@ -171,8 +189,13 @@ final class Executor: @unchecked Sendable {
         }
         if let diffs { await onThread(lease: lease) { diffs.recordFinalState() } }
 
-        let exitCode = Spawn.exitCode(status)
-        let signal = Spawn.terminatingSignal(status)
+        var exitCode = Spawn.exitCode(status)
+        var signal = Spawn.terminatingSignal(status)
+        // bwrap reports an agent killed by signal N as exit 128 + N.
+        if sandbox == .bwrap, let code = exitCode, code > 128, code <= 128 + 64 {
+            exitCode = nil
+            signal = code - 128
+        }
         let final: RunStatus = control.cancelRequested ? .canceled : (exitCode == 0 ? .succeeded : .failed)
         do {
             try db.finishRun(runId: runId, status: final, exitCode: exitCode, signal: signal, workerId: holder)

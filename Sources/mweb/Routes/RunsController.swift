@@ -52,7 +52,8 @@ struct RunsController {
         default: throw APIError.invalid("`repo` must be an object {url, ref?}")
         }
         let spec = RunSpec(command: try body.string("command"), argv: argv, prompt: try body.string("prompt"),
-                           pty: try body.bool("pty"), env: env, target: try body.string("target"))
+                           pty: try body.bool("pty"), env: env, target: try body.string("target"),
+                           sandbox: try body.string("sandbox"), network: try body.bool("network"))
         let agent = try body.string("agent") ?? "command"
         let title = try body.string("title") ?? spec.command ?? argv?.joined(separator: " ") ?? ""
         return NewRun(title: String(title.prefix(200)), agent: agent, spec: spec, repoUrl: repoUrl, repoRef: repoRef)

@@ -37,9 +37,10 @@ import mdb
         let secret = "s3cret-\(UUID().uuidString)"
         let h = try MexecHarness(env: ["ANTHROPIC_API_KEY": secret, "M_ADMIN_TOKEN": secret])
         try h.start()
-        let id = try h.create("""
+        // Unconfined (`sandbox: "none"`), the agent can read its executor's /proc entry: it must hold nothing.
+        let id = try h.db.createRun(NewRun(spec: RunSpec(command: """
             env; echo ---; tr '\\0' '\\n' < /proc/$PPID/environ; echo ---; echo "parent=$(cat /proc/$PPID/comm)"
-            """)
+            """, sandbox: "none"))).id
         let run = try h.finished(id)
         #expect(run.status == .succeeded, "\(h.logs)")
         let out = try h.text(id)

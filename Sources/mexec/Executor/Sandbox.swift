@@ -1,0 +1,114 @@
+import Foundation
+import MProcess
+import mdb
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Confinement of a `host_self` agent with bubblewrap: its own mount, PID and
+/// IPC namespaces, in which
+/// - the workspace is writable, and a private `/tmp` and an empty `HOME`;
+/// - the system (`/usr`, `/etc`, `/bin`, `/lib*`, `/sbin`, `/opt`) is read-only,
+///   and so are the folders the agent's tools come from outside it (the PATH's,
+///   the toolchain libraries mcli links against, mcli's own folder);
+/// - the database, its `-wal`/`-shm`, the runs directory (other runs' sockets,
+///   the writer socket, executor logs) and the other workspaces do not exist;
+///   the run's own agent socket is bound in at its path;
+/// - only its own processes are visible (`/proc` is the namespace's);
+/// - the network is there unless the run says `network: false`.
+/// It is still the host kernel, and the same Unix user: see docs/SANDBOX.md.
+enum Sandbox {
+    /// The confinement a run asked for and what is in force.
+    enum Mode: String {
+        case bwrap, none
+    }
+
+    /// The bubblewrap binary, looked up on PATH.
+    static func bwrapPath(searchPath: String = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin") -> String? {
+        for dir in searchPath.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(dir)/bwrap") {
+            return "\(dir)/bwrap"
+        }
+        return nil
+    }
+
+    /// Nil when bubblewrap can create the namespaces here, else what is wrong and how to fix it.
+    /// Blocks for one short child process: call it off the cooperative pool.
+    static func probe() -> String? {
+        guard let bwrap = bwrapPath() else {
+            return "bubblewrap (bwrap) is not installed, so this run's agent is NOT confined: install it (apt-get install bubblewrap) or create the run with sandbox: \"none\" to accept that"
+        }
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { close(null) }
+        let pid: pid_t
+        do {
+            pid = try Spawn.start([bwrap, "--ro-bind", "/", "/", "--proc", "/proc", "--unshare-pid", "--unshare-ipc",
+                                   "--die-with-parent", "--", "/bin/true"],
+                                  environment: ["PATH": "/usr/bin:/bin"], directory: "/", stdio: .descriptors(null, null, null),
+                                  group: .parents)
+        } catch {
+            return "bwrap cannot be started (\(error)), so this run's agent is NOT confined"
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        if Spawn.exitCode(status) == 0 { return nil }
+        return "bwrap cannot create namespaces here (in a container, allow user namespaces, or run with --privileged / a seccomp profile that permits them), so this run's agent is NOT confined; create the run with sandbox: \"none\" to accept that"
+    }
+
+    /// Top-level folders bound read-only as they are (symbolic links stay links).
+    static let systemFolders = ["/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt"]
+
+    /// The bwrap command line that runs `argv` confined.
+    static func wrap(_ argv: [String], bwrap: String, workspace: String, socketPath: String, binDirectory: String,
+                     home: String?, network: Bool, extraReadOnly: [String]) -> [String] {
+        var args = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+        if !network { args.append("--unshare-net") }
+        // No `--new-session`: the agent stays in its executor's process group, so a cancel's
+        // SIGINT reaches it as before; the executor has its own session and no terminal, so
+        // there is none outside to push input into (TIOCSTI).
+        let fm = FileManager.default
+        for folder in systemFolders {
+            if let target = try? fm.destinationOfSymbolicLink(atPath: folder) {
+                args += ["--symlink", target, folder]
+            } else if fm.fileExists(atPath: folder) {
+                args += ["--ro-bind", folder, folder]
+            }
+        }
+        args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/run"]
+        if let home, home.hasPrefix("/"), home != "/" { args += ["--tmpfs", home] }
+        // Folders of the agent's tools outside the system tree, read-only (after HOME's tmpfs,
+        // so a toolchain under HOME, such as pyenv, shows through it).
+        for folder in extraReadOnly where !systemFolders.contains(where: { folder == $0 || folder.hasPrefix($0 + "/") }) {
+            args += ["--ro-bind-try", folder, folder]
+        }
+        args += ["--ro-bind", binDirectory, binDirectory]
+        args += ["--bind", workspace, workspace, "--bind", socketPath, socketPath, "--chdir", workspace]
+        args += ["--cap-drop", "ALL", "--", "/usr/bin/env", "--default-signal=INT,TERM,HUP,QUIT"]
+        // bwrap leads the agent's process group but does not pass signals on: a cancel's SIGINT
+        // would end bwrap, and its death SIGKILL the agent before it could stop gracefully. So
+        // bwrap starts with those signals ignored (a shell sets that, then execs it), and `env`
+        // restores them for the agent, which gets the group's signals itself.
+        return ["/bin/sh", "-c", "trap '' INT TERM HUP QUIT; exec \"$@\"", "m-sandbox"] + args + argv
+    }
+
+    /// Folders the agent's tools come from: the PATH's entries and the folders of the shared
+    /// libraries this executor has loaded (mcli links against the same Swift runtime), each
+    /// existing and absolute, never one that holds the database's folder (and so the runs
+    /// directory) or the workspaces root.
+    static func toolFolders(path: String, hiding: [String]) -> [String] {
+        var folders: [String] = path.split(separator: ":").map(String.init).filter { $0.hasPrefix("/") }
+        if let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) {
+            for line in maps.split(separator: "\n") {
+                guard let slash = line.firstIndex(of: "/") else { continue }
+                let file = String(line[slash...])
+                if file.contains(".so") { folders.append((file as NSString).deletingLastPathComponent) }
+            }
+        }
+        let hidden = hiding.map { ($0 as NSString).deletingLastPathComponent }
+        var seen = Set<String>()
+        return folders.filter { folder in
+            guard seen.insert(folder).inserted, FileManager.default.fileExists(atPath: folder) else { return false }
+            // Binding a folder that holds M's files would bring them back in.
+            return !hidden.contains { $0 == folder || $0.hasPrefix(folder + "/") }
+        }
+    }
+}
