@@ -10,7 +10,7 @@ import Glibc
 /// - the workspace is writable, and a private `/tmp` and an empty `HOME`;
 /// - the system (`/usr`, `/etc`, `/bin`, `/lib*`, `/sbin`, `/opt`) is read-only,
 ///   and so are the folders the agent's tools come from outside it (the PATH's,
-///   the toolchain libraries mcli links against, mcli's own folder);
+///   the toolchain libraries mcli links against) and mcli itself;
 /// - the database, its `-wal`/`-shm`, the runs directory (other runs' sockets,
 ///   the writer socket, executor logs) and the other workspaces do not exist;
 ///   the run's own agent socket is bound in at its path;
@@ -74,13 +74,16 @@ enum Sandbox {
             }
         }
         args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/run"]
+        // /etc/resolv.conf is often a link into /run (systemd-resolved): names must still resolve.
+        args += ["--ro-bind-try", "/run/systemd/resolve", "/run/systemd/resolve"]
         if let home, home.hasPrefix("/"), home != "/" { args += ["--tmpfs", home] }
         // Folders of the agent's tools outside the system tree, read-only (after HOME's tmpfs,
         // so a toolchain under HOME, such as pyenv, shows through it).
         for folder in extraReadOnly where !systemFolders.contains(where: { folder == $0 || folder.hasPrefix($0 + "/") }) {
             args += ["--ro-bind-try", folder, folder]
         }
-        args += ["--ro-bind", binDirectory, binDirectory]
+        // mcli itself, not its folder: a database kept beside the binaries must stay out.
+        args += ["--ro-bind", binDirectory + "/mcli", binDirectory + "/mcli"]
         args += ["--bind", workspace, workspace, "--bind", socketPath, socketPath, "--chdir", workspace]
         args += ["--cap-drop", "ALL", "--", "/usr/bin/env", "--default-signal=INT,TERM,HUP,QUIT"]
         // bwrap leads the agent's process group but does not pass signals on: a cancel's SIGINT

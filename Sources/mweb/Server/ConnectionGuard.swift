@@ -21,11 +21,16 @@ struct GuardedChannel<Base: ServerChildChannel>: ServerChildChannel {
     let headerTimeout: TimeAmount
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(ConnectionCounter(tracker: tracker))
-        }.flatMap {
-            base.setup(channel: channel, logger: logger)
-        }.flatMapThrowing { value in
+        // Counted in here and out when it closes: no handler in the pipeline, so reads and
+        // writes of a live connection (the event stream) never pass through the guard.
+        // A refused one is closed at once and set up as usual (it finds its input closed), which
+        // keeps the framework from logging a failed setup for every connection of a flood.
+        if tracker.admit(channel) {
+            channel.closeFuture.whenComplete { [tracker] _ in tracker.release(channel) }
+        } else {
+            channel.close(promise: nil)
+        }
+        return base.setup(channel: channel, logger: logger).flatMapThrowing { value in
             // The head guard reads parsed parts: it goes right after the request decoder.
             let decoder = try channel.pipeline.syncOperations.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)
             try channel.pipeline.syncOperations.addHandler(
@@ -97,30 +102,6 @@ final class ConnectionTracker: Sendable {
 
     /// Connections open now (for tests).
     var openCount: Int { state.withLock { $0.open } }
-}
-
-/// First in a connection's pipeline: counts it in and out of the tracker and
-/// closes it when the tracker refuses it.
-final class ConnectionCounter: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = NIOAny
-    private let tracker: ConnectionTracker
-    private var admitted = false
-
-    init(tracker: ConnectionTracker) { self.tracker = tracker }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        admitted = tracker.admit(context.channel)
-        if !admitted { context.close(promise: nil) }
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        if admitted { tracker.release(context.channel) }
-        admitted = false
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        context.fireChannelRead(data)
-    }
 }
 
 /// Between the request decoder and the rest of the pipeline until the first
