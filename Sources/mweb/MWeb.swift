@@ -55,6 +55,9 @@ struct MWeb: AsyncParsableCommand {
             default: throw MWebError.usage("--tls-cert and --tls-key go together")
             }
             guard (0...65535).contains(port) else { throw MWebError.usage("--port must be 0…65535") }
+            if config.tls == nil && !["127.0.0.1", "::1", "localhost"].contains(host) {
+                FileHandle.standardError.write(Data("mweb: warning: serving plain HTTP on \(host): tokens and session cookies cross the network in clear text; serve HTTPS (--tls-cert/--tls-key) or bind 127.0.0.1 behind a reverse proxy with HTTPS (--public-url)\n".utf8))
+            }
             let app = try buildApplication(config: config) { url in
                 // Another program (mcli up, a test) waits for this line: write it unbuffered.
                 FileHandle.standardOutput.write(Data("listening on \(url)\n".utf8))

@@ -93,3 +93,28 @@ extension StreamLoad {
         }
     }
 }
+
+@Suite struct MWebWarningTests {
+    @Test func plainHttpOnAllAddressesPrintsAWarning() throws {
+        let tmp = TempDir("mweb-warn")
+        _ = try MDatabase(path: tmp.dbPath, create: true)
+        let errors = Pipe()
+        let stdout = Pipe()
+        let process = try Exec.start("mweb", ["--db", tmp.dbPath, "--host", "0.0.0.0", "--port", "0"],
+                                     stdout: stdout.fileHandleForWriting, stderr: errors.fileHandleForWriting)
+        defer { process.terminate(); process.waitUntilExit() }
+        // The warning comes before the listening line.
+        var seen = ""
+        while !seen.contains("\n") {
+            let data = stdout.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            seen += String(decoding: data, as: UTF8.self)
+        }
+        #expect(seen.hasPrefix("listening on"))
+        process.terminate()
+        process.waitUntilExit()
+        try errors.fileHandleForWriting.close()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(text.contains("warning: serving plain HTTP on 0.0.0.0"), "\(text)")
+    }
+}
