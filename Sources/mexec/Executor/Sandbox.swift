@@ -85,6 +85,16 @@ enum Sandbox {
         // mcli itself, not its folder: a database kept beside the binaries must stay out.
         args += ["--ro-bind", binDirectory + "/mcli", binDirectory + "/mcli"]
         args += ["--bind", workspace, workspace, "--bind", socketPath, socketPath, "--chdir", workspace]
+        // A clone's config is read-only inside: the filters and drivers M switches off before
+        // each of its git calls (mgit's `driverOverrides`) cannot change between M's reading
+        // the config and M's call. (The agent's own `git config` fails; `--global` goes to the
+        // sandbox's private HOME.)
+        let config = workspace + "/.git/config"
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: config, isDirectory: &isDirectory), !isDirectory.boolValue,
+           (try? fm.destinationOfSymbolicLink(atPath: config)) == nil {
+            args += ["--ro-bind", config, config]
+        }
         args += ["--cap-drop", "ALL", "--", "/usr/bin/env", "--default-signal=INT,TERM,HUP,QUIT"]
         // bwrap leads the agent's process group but does not pass signals on: a cancel's SIGINT
         // would end bwrap, and its death SIGKILL the agent before it could stop gracefully. So

@@ -15,7 +15,8 @@ import Glibc
         let marker = h.tmp.file("filter-ran")
         try h.start()
         // The agent defines clean/smudge/process filters and a merge driver, names them for
-        // every path, then proposes and (after the reject) has its workspace restored.
+        // every path, then proposes and (after the reject) has its workspace restored. Unconfined:
+        // inside the sandbox the clone's config is read-only and the agent could not set them.
         let id = try h.create("""
             git config filter.evil.clean 'touch \(marker).clean; cat'
             git config filter.evil.smudge 'touch \(marker).smudge; cat'
@@ -25,7 +26,7 @@ import Glibc
             echo '* filter=evil merge=evil' > .gitattributes
             echo "two" >> a.txt
             mcli propose --message "with a filter"; echo "propose=$?"
-            """, repo: repo)
+            """, repo: repo, sandbox: "none")
         let approval = try #require(try h.pendingApproval(id), "\(h.logs) \((try? h.text(id)) ?? "") \((try? h.text(id, stream: "stderr")) ?? "")")
         let diff = try h.db.diff(try #require(approval.diffId))
         #expect(try Set(h.files(of: diff).keys) == [".gitattributes", "a.txt"])
@@ -36,6 +37,24 @@ import Glibc
         #expect(out.contains("propose=1"), "\(out)")
         let ran = try FileManager.default.contentsOfDirectory(atPath: h.tmp.path).filter { $0.hasPrefix("filter-ran") }
         #expect(ran.isEmpty, "M's git ran the agent's drivers: \(ran)")
+    }
+
+    @Test(.enabled(if: ConfinementTests.bwrapWorks)) func aConfinedAgentCannotChangeItsClonesConfig() throws {
+        let h = try MexecHarness()
+        let repo = try h.fixtureRepo("repo", files: ["a.txt": "one\n"])
+        try h.start()
+        let id = try h.create("""
+            git config filter.evil.clean 'touch /tmp/x; cat'; echo "config=$?"
+            git config --global user.name agent; echo "global=$?"
+            echo two >> a.txt; git -c user.email=a@b -c user.name=a commit -qam two; echo "commit=$?"
+            """, repo: repo)
+        let run = try h.finished(id)
+        #expect(run.status == .succeeded, "\(h.logs)")
+        let out = try h.text(id)
+        #expect(out.contains("config=") && !out.contains("config=0"), "\(out)")
+        #expect(out.contains("global=0") && out.contains("commit=0"), "\(out)")
+        let workspace = try #require(run.workspace)
+        #expect(try !String(contentsOfFile: workspace + "/.git/config", encoding: .utf8).contains("evil"))
     }
 
     @Test func transportHelpersAndPlainHttpAreRefusedAtCreation() throws {
