@@ -34,6 +34,14 @@ struct ExecOptions: ParsableArguments {
     @Option(name: .customLong("cancel-grace-ms"), help: "Wait after SIGINT and again after SIGTERM before escalating.")
     var cancelGraceMilliseconds: Int?
 
+    @Option(name: .customLong("sandbox-read"),
+            help: "A folder or file every confined agent may read (repeatable), e.g. a toolchain outside /usr.")
+    var sandboxRead: [String] = []
+
+    @Option(name: .customLong("sandbox-write"),
+            help: "A folder or file every confined agent may read and write (repeatable), e.g. ~/.claude for an agent's login.")
+    var sandboxWrite: [String] = []
+
     /// The database path, made absolute (executors and agents have other CWDs).
     var databasePath: String { absolute(Defaults.databasePath(explicit: db)) }
 
@@ -56,6 +64,11 @@ struct ExecOptions: ParsableArguments {
             throw ValidationError("--heartbeat-ms must be at least 50 and shorter than the lease")
         }
         guard outputCapBytes > 0 else { throw ValidationError("--output-cap-bytes must be positive") }
+        for path in sandboxRead + sandboxWrite {
+            if let refusal = Sandbox.refusal(extraPath: path, databasePath: databasePath, workspacesRoot: workspacesRoot) {
+                throw ValidationError(refusal)
+            }
+        }
         if let cancelGraceMilliseconds, cancelGraceMilliseconds < 0 {
             throw ValidationError("--cancel-grace-ms must not be negative")
         }

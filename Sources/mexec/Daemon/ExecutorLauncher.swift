@@ -29,6 +29,8 @@ struct ExecutorLauncher: Sendable {
                     "--workspaces", options.workspacesRoot, "--lease-seconds", String(options.leaseSeconds),
                     "--heartbeat-ms", String(options.heartbeat), "--output-cap-bytes", String(options.outputCapBytes)]
         if let grace = options.cancelGraceMilliseconds { argv += ["--cancel-grace-ms", String(grace)] }
+        for path in options.sandboxRead { argv += ["--sandbox-read", path] }
+        for path in options.sandboxWrite { argv += ["--sandbox-write", path] }
         return try Spawn.start(argv, environment: Self.environment(), directory: "/", stdio: .descriptors(null, log, log), group: .newSession)
     }
 

@@ -20,6 +20,9 @@ struct ExecutorConfig: Sendable {
     var outputCapBytes: Int64
     var cancelInterruptGraceMilliseconds: Int
     var cancelTerminateGraceMilliseconds: Int
+    /// Paths confined agents may read (`--sandbox-read`), and read and write (`--sandbox-write`).
+    var sandboxRead: [String] = []
+    var sandboxWrite: [String] = []
 }
 
 /// Runs one run from workspace to `run.finished`: owns the agent process,
@@ -112,7 +115,7 @@ final class Executor: @unchecked Sendable {
         if sandbox == .bwrap, let bwrap = Sandbox.bwrapPath() {
             launched = Sandbox.wrap(argv, bwrap: bwrap, workspace: workspace.path, socketPath: socket.path,
                                     binDirectory: AgentEnvironment.binDirectory, home: env["HOME"],
-                                    network: spec.network != false,
+                                    network: spec.network != false, readOnly: config.sandboxRead, writable: config.sandboxWrite,
                                     extraReadOnly: Sandbox.toolFolders(path: env["PATH"] ?? "",
                                                                        hiding: [config.databasePath, config.workspacesRoot]))
         }

@@ -59,7 +59,8 @@ enum Sandbox {
 
     /// The bwrap command line that runs `argv` confined.
     static func wrap(_ argv: [String], bwrap: String, workspace: String, socketPath: String, binDirectory: String,
-                     home: String?, network: Bool, extraReadOnly: [String]) -> [String] {
+                     home: String?, network: Bool, readOnly: [String] = [], writable: [String] = [],
+                     extraReadOnly: [String]) -> [String] {
         var args = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
         if !network { args.append("--unshare-net") }
         // No `--new-session`: the agent stays in its executor's process group, so a cancel's
@@ -82,6 +83,9 @@ enum Sandbox {
         for folder in extraReadOnly where !systemFolders.contains(where: { folder == $0 || folder.hasPrefix($0 + "/") }) {
             args += ["--ro-bind-try", folder, folder]
         }
+        // The configuration's own paths (`--sandbox-read`, `--sandbox-write`), checked at startup.
+        for path in readOnly { args += ["--ro-bind-try", path, path] }
+        for path in writable { args += ["--bind-try", path, path] }
         // mcli itself, not its folder: a database kept beside the binaries must stay out.
         args += ["--ro-bind", binDirectory + "/mcli", binDirectory + "/mcli"]
         args += ["--bind", workspace, workspace, "--bind", socketPath, socketPath, "--chdir", workspace]
@@ -101,6 +105,20 @@ enum Sandbox {
         // bwrap starts with those signals ignored (a shell sets that, then execs it), and `env`
         // restores them for the agent, which gets the group's signals itself.
         return ["/bin/sh", "-c", "trap '' INT TERM HUP QUIT; exec \"$@\"", "m-sandbox"] + args + argv
+    }
+
+    /// Why `path` cannot be given to confined agents, or nil: it must be absolute, and neither
+    /// hold nor sit inside the database's folder (with the runs directory) or the workspaces root.
+    static func refusal(extraPath path: String, databasePath: String, workspacesRoot: String) -> String? {
+        guard path.hasPrefix("/") else { return "sandbox path \(path) must be absolute" }
+        let clean = URL(fileURLWithPath: path).standardizedFileURL.path
+        for (kept, what) in [((databasePath as NSString).deletingLastPathComponent, "the database's folder"),
+                             (workspacesRoot, "the workspaces root")] {
+            if clean == "/" || kept == clean || kept.hasPrefix(clean + "/") || clean.hasPrefix(kept + "/") {
+                return "sandbox path \(path) would let agents reach \(what) (\(kept)); give a path outside it"
+            }
+        }
+        return nil
     }
 
     /// Folders the agent's tools come from: the PATH's entries and the folders of the shared

@@ -77,6 +77,28 @@ import Glibc
         #expect(onlineOut.contains("connected"), "\(onlineOut)")
     }
 
+    @Test(.enabled(if: bwrapWorks)) func configuredPathsAreReadableOrWritableInside() throws {
+        let outside = TempDir("sandbox-paths")
+        let readable = outside.file("tools"), writable = outside.file("login")
+        for folder in [readable, writable] { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        try "tool\n".write(toFile: readable + "/t.txt", atomically: true, encoding: .utf8)
+        let h = try MexecHarness(args: ["--sandbox-read", readable, "--sandbox-write", writable])
+        try h.start()
+        let id = try h.create("""
+            cat \(readable)/t.txt; touch \(readable)/x && echo "ro-written" || echo "ro-refused"
+            echo token > \(writable)/session && echo "rw-written"
+            """)
+        #expect(try h.finished(id).status == .succeeded, "\(h.logs)")
+        let out = try h.text(id)
+        #expect(out.contains("tool\nro-refused\nrw-written"), "\(out)")
+        #expect(try String(contentsOfFile: writable + "/session", encoding: .utf8) == "token\n")
+        // A path that would bring the database or the workspaces back in is refused at startup.
+        for path in [h.tmp.path, (h.tmp.path as NSString).deletingLastPathComponent, "/"] {
+            let refused = try Exec.run("mexec", ["--db", h.tmp.dbPath, "--sandbox-write", path])
+            #expect(refused.status != 0 && refused.stderr.contains("sandbox path"), "\(path): \(refused.stderr)")
+        }
+    }
+
     @Test func sandboxNoneIsShownAsAWarning() throws {
         let h = try MexecHarness()
         try h.start()
