@@ -49,6 +49,9 @@ public struct NewRun: Sendable, Equatable {
         guard sandboxMode == "host_self" || sandboxMode == "vm_self" else {
             throw MDBError.invalidArgument("sandbox_mode must be host_self or vm_self")
         }
+        if let timeout = spec.limits?.timeoutSeconds, timeout <= 0 {
+            throw MDBError.invalidArgument("limits.timeout_s must be a positive number of seconds")
+        }
         if let sandbox = spec.sandbox, sandbox != "bwrap" && sandbox != "none" {
             throw MDBError.invalidArgument("sandbox must be \"bwrap\" (confine the agent; the default) or \"none\"")
         }

@@ -154,7 +154,8 @@ final class Executor: @unchecked Sendable {
 
         let control = RunControl(db: db, runId: runId, agent: agent, logger: logger,
                                  interruptGraceMilliseconds: config.cancelInterruptGraceMilliseconds,
-                                 terminateGraceMilliseconds: config.cancelTerminateGraceMilliseconds)
+                                 terminateGraceMilliseconds: config.cancelTerminateGraceMilliseconds,
+                                 timeoutSeconds: spec.limits?.timeoutSeconds)
         let supervised = Unchecked((agent, control, pump, bell, lease, diffs))
         let (status, lost) = await Self.onOwnThread { [db] in
             let (agent, control, pump, bell, lease, diffs) = supervised.value
@@ -199,9 +200,11 @@ final class Executor: @unchecked Sendable {
             exitCode = nil
             signal = code - 128
         }
-        let final: RunStatus = control.cancelRequested ? .canceled : (exitCode == 0 ? .succeeded : .failed)
+        let final: RunStatus = control.cancelRequested ? .canceled
+            : (control.limitReached != nil ? .failed : (exitCode == 0 ? .succeeded : .failed))
         do {
-            try db.finishRun(runId: runId, status: final, exitCode: exitCode, signal: signal, workerId: holder)
+            try db.finishRun(runId: runId, status: final, exitCode: exitCode, signal: signal, workerId: holder,
+                             notice: control.cancelRequested ? nil : control.limitReached)
             logger.info("finished: \(final.rawValue) exit=\(exitCode.map(String.init) ?? "-") signal=\(signal.map(String.init) ?? "-")")
         } catch {
             logger.error("cannot record the end of the run: \(error)")
