@@ -17,6 +17,7 @@ public enum Migrator {
         Migration(version: 2, name: "processes", sql: text(PackageResources._002_processes_sql)),
         Migration(version: 3, name: "sessions", sql: text(PackageResources._003_sessions_sql)),
         Migration(version: 4, name: "output_batches", sql: text(PackageResources._004_output_batches_sql)),
+        Migration(version: 7, name: "confinement", sql: text(PackageResources._007_confinement_sql)),
     ]
 
     /// The newest schema version this build knows.

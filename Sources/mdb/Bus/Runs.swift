@@ -102,8 +102,10 @@ extension MDatabase {
             let (status, owner) = try MDatabase.lockRun(db, runId)
             if status.isFinished { throw MDBError.runFinished(id: runId, status: status.rawValue) }
             if owner != workerId { throw MDBError.leaseLost(runId: runId, workerId: workerId) }
-            try db.execute(sql: "UPDATE runs SET workspace = ?, base_commit = coalesce(?, base_commit) WHERE id = ?",
-                           arguments: [workspace, baseCommit, runId])
+            try db.execute(sql: """
+                UPDATE runs SET workspace = ?, base_commit = coalesce(?, base_commit), confinement = coalesce(?, confinement)
+                WHERE id = ?
+                """, arguments: [workspace, baseCommit, sandbox, runId])
             var started: [(String, JSONValue)] = [
                 ("worker", .string(workerId)), ("pid", .int(Int64(pid))), ("workspace", .string(workspace)),
             ]

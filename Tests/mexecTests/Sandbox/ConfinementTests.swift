@@ -51,6 +51,9 @@ import Glibc
         #expect(pids <= 6, "only the sandbox's own processes are visible: \(out)")
         let started = try h.events(id).first { $0.type == EventType.runStarted }
         #expect(started?.dataValue["sandbox"]?.stringValue == "bwrap")
+        #expect(run.confinement == "bwrap")
+        let shown = try Exec.run("mcli", ["show", "--db", h.tmp.dbPath, String(id)])
+        #expect(shown.stdout.contains("host_self, confined with bwrap"), "\(shown.stdout)")
         #expect(FileManager.default.fileExists(atPath: other + "/notes.txt") && !FileManager.default.fileExists(atPath: other + "/mine"))
     }
 
@@ -103,7 +106,11 @@ import Glibc
         let h = try MexecHarness()
         try h.start()
         let id = try h.db.createRun(NewRun(spec: RunSpec(command: "ls -d /proc/[0-9]* | wc -l", sandbox: "none"))).id
-        #expect(try h.finished(id).status == .succeeded, "\(h.logs)")
+        let run = try h.finished(id)
+        #expect(run.status == .succeeded, "\(h.logs)")
+        #expect(run.confinement == "none")
+        let shown = try Exec.run("mcli", ["show", "--db", h.tmp.dbPath, String(id)])
+        #expect(shown.stdout.contains("NOT confined"), "\(shown.stdout)")
         let events = try h.events(id)
         #expect(events.first { $0.type == EventType.runStarted }?.dataValue["sandbox"]?.stringValue == "none")
         let notice = events.first { $0.type == EventType.notice }

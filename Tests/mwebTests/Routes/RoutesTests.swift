@@ -32,7 +32,7 @@ import mdb
                                          body: #"{"title":"t","agent":"command","command":"echo hi","pty":true}"#)
             #expect(created.status == 201)
             let run = try #require(created.json)
-            for key in ["id", "title", "agent", "status", "exit_code", "workspace", "sandbox_mode", "created_at",
+            for key in ["id", "title", "agent", "status", "exit_code", "workspace", "sandbox_mode", "confinement", "created_at",
                         "started_at", "finished_at", "last_seq"] {
                 #expect(run[key] != nil, "run lacks \(key)")
             }
