@@ -112,12 +112,14 @@ final class Executor: @unchecked Sendable {
         }
         if let sandboxNotice { logger.warning("\(sandboxNotice)") }
         var launched = argv
+        // Never bound into a sandbox: the folders of the database (with the runs directory) and of the workspaces.
+        let hidden = [config.databasePath, config.workspacesRoot]
         if sandbox == .bwrap, let bwrap = Sandbox.bwrapPath() {
             launched = Sandbox.wrap(argv, bwrap: bwrap, workspace: workspace.path, socketPath: socket.path,
                                     binDirectory: AgentEnvironment.binDirectory, home: env["HOME"],
                                     network: spec.network != false, readOnly: config.sandboxRead, writable: config.sandboxWrite,
-                                    extraReadOnly: Sandbox.toolFolders(path: env["PATH"] ?? "",
-                                                                       hiding: [config.databasePath, config.workspacesRoot]))
+                                    extraReadOnly: Sandbox.toolFolders(path: env["PATH"] ?? "", hiding: hidden),
+                                    hidden: hidden)
         }
         let agent: AgentProcess
         do {

@@ -60,7 +60,7 @@ enum Sandbox {
     /// The bwrap command line that runs `argv` confined.
     static func wrap(_ argv: [String], bwrap: String, workspace: String, socketPath: String, binDirectory: String,
                      home: String?, network: Bool, readOnly: [String] = [], writable: [String] = [],
-                     extraReadOnly: [String]) -> [String] {
+                     extraReadOnly: [String], hidden: [String]) -> [String] {
         var args = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
         if !network { args.append("--unshare-net") }
         // No `--new-session`: the agent stays in its executor's process group, so a cancel's
@@ -86,8 +86,13 @@ enum Sandbox {
         // The configuration's own paths (`--sandbox-read`, `--sandbox-write`), checked at startup.
         for path in readOnly { args += ["--ro-bind-try", path, path] }
         for path in writable { args += ["--bind-try", path, path] }
-        // mcli itself, not its folder: a database kept beside the binaries must stay out.
-        args += ["--ro-bind", binDirectory + "/mcli", binDirectory + "/mcli"]
+        // M's binaries' folder (mcli, and tools kept beside it such as mbench's agent), or
+        // only mcli when that folder also holds M's files (a database kept beside the binaries).
+        if Sandbox.holdsHidden(binDirectory, hidden: hidden) {
+            args += ["--ro-bind", binDirectory + "/mcli", binDirectory + "/mcli"]
+        } else {
+            args += ["--ro-bind", binDirectory, binDirectory]
+        }
         args += ["--bind", workspace, workspace, "--bind", socketPath, socketPath, "--chdir", workspace]
         // A clone's config is read-only inside: the filters and drivers M switches off before
         // each of its git calls (mgit's `driverOverrides`) cannot change between M's reading
@@ -134,12 +139,17 @@ enum Sandbox {
                 if file.contains(".so") { folders.append((file as NSString).deletingLastPathComponent) }
             }
         }
-        let hidden = hiding.map { ($0 as NSString).deletingLastPathComponent }
         var seen = Set<String>()
         return folders.filter { folder in
             guard seen.insert(folder).inserted, FileManager.default.fileExists(atPath: folder) else { return false }
             // Binding a folder that holds M's files would bring them back in.
-            return !hidden.contains { $0 == folder || $0.hasPrefix(folder + "/") }
+            return !holdsHidden(folder, hidden: hiding)
         }
+    }
+
+    /// Whether binding `folder` would bring in one of `hidden`'s folders (the database's
+    /// folder, the workspaces root): it is one of them or an ancestor.
+    static func holdsHidden(_ folder: String, hidden: [String]) -> Bool {
+        hidden.map { ($0 as NSString).deletingLastPathComponent }.contains { $0 == folder || $0.hasPrefix(folder + "/") }
     }
 }
