@@ -29,6 +29,19 @@ import mdb
         #expect(out.contains("expired") && out.contains("e=1"), "\(out)")
     }
 
+    @Test func aDiffApprovalWithoutAChangeBehindItIsRefused() throws {
+        let h = try MexecHarness()
+        try h.start()
+        let id = try h.create("""
+            mcli ask --kind diff "trust me, it is fine" 2>&1; echo "d=$?"
+            """)
+        let run = try h.finished(id)
+        #expect(run.status == .succeeded, "\(h.logs)")
+        let out = try h.text(id)
+        #expect(out.contains("needs the change itself") && out.contains("d=2"), "\(out)")
+        #expect(try h.db.approvals(status: nil, runId: id).isEmpty, "no approval was created")
+    }
+
     @Test func claudeHookTurnsPreToolUseIntoAnApprovalAndPrintsTheDecision() throws {
         let h = try MexecHarness()
         try h.start()
