@@ -61,7 +61,11 @@ enum Sandbox {
     static func wrap(_ argv: [String], bwrap: String, workspace: String, socketPath: String, binDirectory: String,
                      home: String?, network: Bool, readOnly: [String] = [], writable: [String] = [],
                      extraReadOnly: [String], hidden: [String]) -> [String] {
-        var args = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+        // No `--die-with-parent`: its PR_SET_PDEATHSIG follows the *thread* that started bwrap,
+        // and the executor's threads come and go, which killed runs after a few seconds. What
+        // ends the sandbox instead: the agent's exit ends its PID namespace, and every signal to
+        // the agent's process group (cancel, end of run, the reaper of a lost run) reaches all of it.
+        var args = [bwrap, "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
         if !network { args.append("--unshare-net") }
         // No `--new-session`: the agent stays in its executor's process group, so a cancel's
         // SIGINT reaches it as before; the executor has its own session and no terminal, so
@@ -92,6 +96,9 @@ enum Sandbox {
             args += ["--ro-bind", binDirectory + "/mcli", binDirectory + "/mcli"]
         } else {
             args += ["--ro-bind", binDirectory, binDirectory]
+            // A build folder is often reached through a link beside it (SwiftPM's `.build/release`
+            // → `x86_64-unknown-linux-gnu/release`): commands name that path, so the link is made too.
+            for link in linksTo(binDirectory) { args += ["--symlink", link.target, link.path] }
         }
         args += ["--bind", workspace, workspace, "--bind", socketPath, socketPath, "--chdir", workspace]
         // A clone's config is read-only inside: the filters and drivers M switches off before
@@ -110,6 +117,22 @@ enum Sandbox {
         // bwrap starts with those signals ignored (a shell sets that, then execs it), and `env`
         // restores them for the agent, which gets the group's signals itself.
         return ["/bin/sh", "-c", "trap '' INT TERM HUP QUIT; exec \"$@\"", "m-sandbox"] + args + argv
+    }
+
+    /// Symbolic links in the folder above `folder` and the one above that which lead to `folder`.
+    static func linksTo(_ folder: String) -> [(path: String, target: String)] {
+        let fm = FileManager.default
+        let parent = (folder as NSString).deletingLastPathComponent
+        var found: [(String, String)] = []
+        for dir in [parent, (parent as NSString).deletingLastPathComponent] where dir != "/" {
+            for name in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] {
+                let path = dir + "/" + name
+                guard let target = try? fm.destinationOfSymbolicLink(atPath: path),
+                      URL(fileURLWithPath: path).resolvingSymlinksInPath().path == folder else { continue }
+                found.append((path, target))
+            }
+        }
+        return found
     }
 
     /// Why `path` cannot be given to confined agents, or nil: it must be absolute, and neither

@@ -102,6 +102,17 @@ import Glibc
         }
     }
 
+    @Test(.enabled(if: bwrapWorks)) func aLongConfinedRunIsNotKilledWhenTheThreadThatStartedItEnds() throws {
+        // bwrap's --die-with-parent follows the starting thread, which the executor does not keep:
+        // a run that outlived that thread was SIGKILLed after a few seconds.
+        let h = try MexecHarness()
+        try h.start()
+        let id = try h.create("for i in 1 2 3 4 5 6 7 8; do sleep 1; echo tick $i; done")
+        let run = try h.finished(id, timeout: 60)
+        #expect(run.status == .succeeded && run.exitCode == 0, "\(run.status) \(h.logs)")
+        #expect(try h.text(id).hasSuffix("tick 8\n"))
+    }
+
     @Test func sandboxNoneIsShownAsAWarning() throws {
         let h = try MexecHarness()
         try h.start()
