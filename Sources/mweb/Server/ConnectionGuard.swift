@@ -1,3 +1,4 @@
+import Foundation
 import HummingbirdCore
 import Logging
 import NIOCore
@@ -62,11 +63,13 @@ final class ConnectionTracker: Sendable {
     init(limit: Int) { self.limit = max(1, limit) }
 
     /// The cap for this process: `configured`, lowered to what the descriptor
-    /// limit (`ulimit -n`) leaves after `WebDefaults.reservedDescriptors`.
+    /// limit (`ulimit -n`) leaves after the descriptors already open (a parent
+    /// may have leaked some to us) and `WebDefaults.reservedDescriptors`.
     static func limit(configured: Int) -> Int {
         var rl = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &rl) == 0, rl.rlim_cur < rlim_t(Int.max) else { return configured }
-        return max(8, min(configured, Int(rl.rlim_cur) - WebDefaults.reservedDescriptors))
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
+        return max(8, min(configured, Int(rl.rlim_cur) - open - WebDefaults.reservedDescriptors))
     }
 
     /// Counts a new connection; false when it must be closed at once.

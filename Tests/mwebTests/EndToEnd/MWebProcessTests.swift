@@ -36,6 +36,13 @@ final class MWebProcess: @unchecked Sendable {
         self.port = port
     }
 
+    /// How many descriptors the process has open, and whether it still runs (for failure messages).
+    var descriptorReport: String {
+        let pid = process.processIdentifier
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
+        return "pid \(pid) running=\(process.isRunning) fds=\(fds)"
+    }
+
     func kill9() {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()

@@ -78,7 +78,7 @@ import Glibc
             held.append(socket)
         }
         // Once mweb has taken them all, all but what its descriptors allow were pushed out (it
-        // keeps 64 of its 256 for itself), and the rest are still held open.
+        // keeps 64 of its 256 for itself beyond those it found open), and the rest are still held open.
         #expect(eventually(timeout: 8) { held.filter(\.closedByPeer).count >= 300 - (256 - 64) })
         // Polled with a deadline: on a starved machine a first connection may land while mweb is
         // still pushing out the crowd. Today's mweb never answers at all.
@@ -91,7 +91,7 @@ import Glibc
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
-        #expect(health?.status == 200, "no answer within 10 s: \(lastError.map { "\($0)" } ?? "")")
+        #expect(health?.status == 200, "no answer within 10 s: \(lastError.map { "\($0)" } ?? ""); closed \(held.filter(\.closedByPeer).count); mweb: \(mweb.descriptorReport)")
         // And mweb is still healthy for the next client.
         #expect(try await http(mweb.port, .get, "/healthz").status == 200)
         withExtendedLifetime(held) {}
