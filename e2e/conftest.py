@@ -53,7 +53,8 @@ def stop(proc):
 def new_database():
     """A temp database with one token per scope: (env, tokens)."""
     tmp = tempfile.mkdtemp(prefix="m-e2e-")
-    env = dict(os.environ, M_DB=os.path.join(tmp, "m.db"))
+    # The workspaces' default root is under XDG_STATE_HOME: kept in the temp folder too.
+    env = dict(os.environ, M_DB=os.path.join(tmp, "m.db"), XDG_STATE_HOME=os.path.join(tmp, "state"))
     mcli(env, "init")
     tokens = {s: json.loads(mcli(env, "token", "create", "--name", s, "--scope", s, "--json"))["token"]
               for s in ("read", "steer", "admin")}

@@ -1,6 +1,7 @@
 """The shared contract check (../shared/contract/check.py) against this build."""
 import os
 import subprocess
+import tempfile
 import sys
 
 import pytest
@@ -21,5 +22,8 @@ def mexec_is_placeholder():
 @pytest.mark.skipif(not os.path.exists(CHECK), reason="../shared/contract/check.py is not beside the project")
 @pytest.mark.skipif(mexec_is_placeholder(), reason="mexec is still the placeholder: the contract's run cannot finish")
 def test_contract_check_passes():
-    r = subprocess.run([sys.executable, CHECK], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    # The workspaces' default root is under XDG_STATE_HOME: kept in a temp folder, not in HOME.
+    state = tempfile.mkdtemp(prefix="m-contract-state-")
+    r = subprocess.run([sys.executable, CHECK], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                       env=dict(os.environ, XDG_STATE_HOME=state))
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]

@@ -89,8 +89,23 @@ extension Defaults {
     public static let ptyRows: UInt16 = 40
     /// Environment variable overriding the workspaces root.
     public static let workspacesEnvironmentVariable = "M_WORKSPACES"
+    /// The workspaces root when neither `--workspaces` nor `M_WORKSPACES` names one:
+    /// `$XDG_STATE_HOME/m/workspaces/<the database's path, '/' as '_'>` (XDG_STATE_HOME
+    /// defaults to `~/.local/state`). Not beside the database: a workspace's `../..` must
+    /// not be the database's folder. One root per database, since run ids are per database.
+    public static func workspacesRoot(databasePath: String, environment: [String: String]) -> String {
+        let state = environment["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
+            ?? ((environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()) + "/.local/state")
+        let key = databasePath.split(separator: "/").joined(separator: "_")
+        return "\(state)/m/workspaces/\(key.isEmpty ? "m.db" : key)"
+    }
     /// Environment variable naming a run's agent socket (its capability).
     public static let agentSocketEnvironmentVariable = "M_AGENT_SOCKET"
     /// Environment variable naming the run, for agent-side commands.
     public static let runIdEnvironmentVariable = "M_RUN_ID"
+}
+
+extension Defaults {
+    /// Longest a run's clone (and checkout) may take before the run fails; a cancel stops it sooner.
+    public static let cloneTimeoutSeconds: Double = 600
 }

@@ -1,5 +1,8 @@
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An open M database: a WAL-mode connection pool with M's pragmas and an
 /// up-to-date schema. Every bus primitive is an extension of this type.
@@ -33,6 +36,10 @@ public final class MDatabase: Sendable {
             if !dir.isEmpty && !fm.fileExists(atPath: dir) {
                 throw MDBError.invalidArgument("cannot create \(path): the directory \(dir) does not exist")
             }
+            // Created empty and 0600 before SQLite opens it: SQLite gives the -wal and -shm files
+            // the database's own mode, so none of the three is ever readable by another user.
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if fd >= 0 { close(fd) }
         }
         var config = Configuration()
         config.foreignKeysEnabled = true

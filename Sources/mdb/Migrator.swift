@@ -18,6 +18,7 @@ public enum Migrator {
         Migration(version: 3, name: "sessions", sql: text(PackageResources._003_sessions_sql)),
         Migration(version: 4, name: "output_batches", sql: text(PackageResources._004_output_batches_sql)),
         Migration(version: 5, name: "pairing_deadline", sql: text(PackageResources._005_pairing_deadline_sql)),
+        Migration(version: 7, name: "confinement", sql: text(PackageResources._007_confinement_sql)),
         Migration(version: 8, name: "push", sql: text(PackageResources._008_push_sql)),
     ]
 

@@ -23,7 +23,8 @@ struct ExecutorCommand: AsyncParsableCommand {
             workspacesRoot: options.workspacesRoot, leaseSeconds: options.leaseSeconds,
             heartbeatMilliseconds: options.heartbeat, outputCapBytes: options.outputCapBytes,
             cancelInterruptGraceMilliseconds: grace ?? Defaults.cancelInterruptGraceMilliseconds,
-            cancelTerminateGraceMilliseconds: grace ?? Defaults.cancelTerminateGraceMilliseconds)
+            cancelTerminateGraceMilliseconds: grace ?? Defaults.cancelTerminateGraceMilliseconds,
+            sandboxRead: options.sandboxRead, sandboxWrite: options.sandboxWrite)
         let executor: Executor
         do { executor = try Executor(config: config, logger: logger) } catch {
             logger.error("cannot open the database: \(error)")

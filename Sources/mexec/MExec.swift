@@ -19,7 +19,7 @@ struct ExecOptions: ParsableArguments {
     @Option(name: .long, help: "Path of the database (default: $M_DB, else ./m.db).")
     var db: String?
 
-    @Option(name: .long, help: "Root of the per-run workspaces (default: $M_WORKSPACES, else 'workspaces' beside the database).")
+    @Option(name: .long, help: "Root of the per-run workspaces (default: $M_WORKSPACES, else $XDG_STATE_HOME/m/workspaces/<db path>, never beside the database).")
     var workspaces: String?
 
     @Option(name: .customLong("lease-seconds"), help: "How long a run's lease lasts without a heartbeat.")
@@ -34,16 +34,25 @@ struct ExecOptions: ParsableArguments {
     @Option(name: .customLong("cancel-grace-ms"), help: "Wait after SIGINT and again after SIGTERM before escalating.")
     var cancelGraceMilliseconds: Int?
 
+    @Option(name: .customLong("sandbox-read"),
+            help: "A folder or file every confined agent may read (repeatable), e.g. a toolchain outside /usr.")
+    var sandboxRead: [String] = []
+
+    @Option(name: .customLong("sandbox-write"),
+            help: "A folder or file every confined agent may read and write (repeatable), e.g. ~/.claude for an agent's login.")
+    var sandboxWrite: [String] = []
+
     /// The database path, made absolute (executors and agents have other CWDs).
     var databasePath: String { absolute(Defaults.databasePath(explicit: db)) }
 
-    /// The workspaces root: the flag, else `M_WORKSPACES`, else beside the database.
+    /// The workspaces root: the flag, else `M_WORKSPACES`, else `Defaults.workspacesRoot` (not beside the database).
     var workspacesRoot: String {
         if let workspaces, !workspaces.isEmpty { return absolute(workspaces) }
-        if let env = ProcessInfo.processInfo.environment[Defaults.workspacesEnvironmentVariable], !env.isEmpty {
+        let environment = ProcessInfo.processInfo.environment
+        if let env = environment[Defaults.workspacesEnvironmentVariable], !env.isEmpty {
             return absolute(env)
         }
-        return ((databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("workspaces")
+        return Defaults.workspacesRoot(databasePath: databasePath, environment: environment)
     }
 
     /// The heartbeat interval in milliseconds.
@@ -55,6 +64,11 @@ struct ExecOptions: ParsableArguments {
             throw ValidationError("--heartbeat-ms must be at least 50 and shorter than the lease")
         }
         guard outputCapBytes > 0 else { throw ValidationError("--output-cap-bytes must be positive") }
+        for path in sandboxRead + sandboxWrite {
+            if let refusal = Sandbox.refusal(extraPath: path, databasePath: databasePath, workspacesRoot: workspacesRoot) {
+                throw ValidationError(refusal)
+            }
+        }
         if let cancelGraceMilliseconds, cancelGraceMilliseconds < 0 {
             throw ValidationError("--cancel-grace-ms must not be negative")
         }

@@ -33,7 +33,37 @@ struct Git: Sendable {
         "-c", "core.autocrlf=false",
         "-c", "diff.renames=true",
         "-c", "advice.detachedHead=false",
+        "-c", "commit.gpgSign=false",
     ]
+
+    /// Commands that never read work-tree files or write an index, and so never run a filter or
+    /// merge driver: they are spared the extra process of `driverOverrides`. Every other command
+    /// gets it; even `write-tree` re-reads a racily clean file through its filter when it writes
+    /// the index.
+    static let runsNoDrivers: Set<String> = ["commit-tree", "config", "diff-tree", "init", "merge-base", "rev-parse",
+                                             "symbolic-ref", "update-ref"]
+
+    /// `-c` settings that switch off every filter (`clean`, `smudge`, `process`; `required`
+    /// becomes false) and merge driver (`false`: a conflict, never the agent's program) that
+    /// the config defines, from `config --list --name-only -z` output. A driver is named in
+    /// `.gitattributes` (the agent's) and defined in config (the agent's too in a clone): with
+    /// its definition blanked, git keeps the bytes as they are.
+    static func driverOverrides(configNames: [UInt8]) -> [String] {
+        var overrides: [String] = []
+        for record in configNames.split(separator: 0) {
+            let name = String(decoding: record, as: UTF8.self)
+            guard let firstDot = name.firstIndex(of: "."), let lastDot = name.lastIndex(of: "."), firstDot < lastDot else { continue }
+            let section = name[..<firstDot].lowercased(), key = name[name.index(after: lastDot)...].lowercased()
+            switch (section, key) {
+            case ("filter", "clean"), ("filter", "smudge"), ("filter", "process"): overrides += ["-c", "\(name)="]
+            case ("filter", "required"): overrides += ["-c", "\(name)=false"]
+            case ("merge", "driver"): overrides += ["-c", "\(name)=false"]
+            case ("diff", "textconv"), ("diff", "command"): overrides += ["-c", "\(name)="]
+            default: continue
+            }
+        }
+        return overrides
+    }
 
     /// The only environment git sees: no system or global config, no prompts, C locale.
     static func environment(identity: GitIdentity?, indexFile: String?) -> [String: String] {
@@ -98,10 +128,25 @@ struct Git: Sendable {
                         scoped: Bool, stdoutLimit: Int) async throws -> ChildProcess.Outcome {
         // `-C` makes `.` in pathspecs mean the work tree whatever the caller's directory is.
         let scope = scoped ? ["-C", workTree, "--git-dir=\(gitDir)", "--work-tree=\(workTree)"] : ["-C", workTree]
+        let environment = Self.environment(identity: identity, indexFile: indexFile)
         do {
-            return try await ChildProcess.run("git", arguments: Self.pinnedConfig + scope + arguments,
-                                              environment: Self.environment(identity: identity, indexFile: indexFile),
+            var settings = Self.pinnedConfig
+            if scoped, let command = arguments.first, !Self.runsNoDrivers.contains(command) {
+                // Read just before the call: an agent may add a driver at any time.
+                let names = try await ChildProcess.run("git", arguments: settings + scope + ["config", "--list", "--name-only", "-z"],
+                                                       environment: environment, stdin: [],
+                                                       stdoutLimit: Self.errorLimitBytes, stderrLimit: Self.errorLimitBytes)
+                // A config too large to read whole could hide a driver past the cut: refuse it.
+                guard names.status == 0, names.stdoutBytes == names.stdout.count else {
+                    throw GitError.unexpectedOutput(command: "config --list",
+                                                    output: "the repository's config could not be read whole (\(names.stdoutBytes) bytes)")
+                }
+                settings += Self.driverOverrides(configNames: names.stdout)
+            }
+            return try await ChildProcess.run("git", arguments: settings + scope + arguments, environment: environment,
                                               stdin: stdin, stdoutLimit: stdoutLimit, stderrLimit: Self.errorLimitBytes)
+        } catch let error as GitError {
+            throw error
         } catch {
             throw GitError.gitUnavailable(detail: "\(error)")
         }

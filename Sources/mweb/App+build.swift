@@ -25,14 +25,18 @@ func buildApplication(config: AppConfig, logger: Logger? = nil,
     let push = PushService(db: db, bell: bell, links: links, policy: config.pushRetry, logger: logger)
     let router = buildRouter(store: ThreadedStore(db: db), fanOut: fanOut, config: config)
     let scheme = config.tls == nil ? "http" : "https"
-    let base = HTTPServerBuilder.http1WebSocketUpgrade(
-        webSocketRouter: router,
-        configuration: .init(ws: .init(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: .seconds(30)))))
-    let server: HTTPServerBuilder
-    if let tls = config.tls {
-        server = try .tls(base, tlsConfiguration: try tlsConfiguration(tls))
-    } else {
-        server = base
+    let webSocketResponder = router.buildResponder()
+    let tracker = ConnectionTracker(limit: ConnectionTracker.limit(configured: config.maxConnections))
+    let tls = try config.tls.map(tlsConfiguration)
+    let server = HTTPServerBuilder { responder in
+        let http = GuardedChannel(
+            base: HTTP1WebSocketUpgradeChannel(
+                responder: responder, webSocketResponder: webSocketResponder,
+                configuration: .init(http1: .init(idleTimeout: .seconds(config.idleTimeoutSeconds)),
+                                     ws: .init(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: .seconds(30))))),
+            tracker: tracker, headerTimeout: .seconds(config.headerTimeoutSeconds))
+        guard let tls else { return http }
+        return try TLSChannel(http, tlsConfiguration: tls)
     }
     return Application(
         router: router,
@@ -53,10 +57,10 @@ func buildRouter(store: any MStore, fanOut: FanOut, config: AppConfig) -> Router
     let router = Router(context: MRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     let limiter = FailedAuthLimiter(limit: config.failedAuthLimit)
-    let authenticator = Authenticator(store: store, limiter: limiter)
+    let authenticator = Authenticator(store: store, limiter: limiter, config: config)
     HealthController(store: store).addRoutes(to: router)
-    let api = router.group("api/v1")
-    SessionController(store: store, authenticator: authenticator, limiter: limiter, config: config).addRoutes(to: api)
+    let api = router.group("api/v1").add(middleware: CrossSiteGuard(config: config))
+    SessionController(store: store, authenticator: authenticator, config: config).addRoutes(to: api)
     // A notification's buttons carry an action token, not an API token: outside the authenticator.
     ActionsController(store: store).addRoutes(to: api)
     let guarded = api.group().add(middleware: authenticator)

@@ -21,6 +21,15 @@ struct AppConfig: Sendable {
     var failedAuthLimit = WebDefaults.failedAuthLimit
     /// How failed pushes are retried.
     var pushRetry = RetryPolicy()
+    /// Addresses of reverse proxies whose `X-Forwarded-For` names the real
+    /// client (for the failed-login limiter); from anyone else it is ignored.
+    var trustedProxies: [String] = []
+    /// See `WebDefaults.headerTimeoutSeconds`.
+    var headerTimeoutSeconds = WebDefaults.headerTimeoutSeconds
+    /// See `WebDefaults.idleTimeoutSeconds`.
+    var idleTimeoutSeconds = WebDefaults.idleTimeoutSeconds
+    /// See `WebDefaults.maxConnections`.
+    var maxConnections = WebDefaults.maxConnections
 
     init(databasePath: String) {
         self.databasePath = databasePath

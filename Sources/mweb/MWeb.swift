@@ -35,6 +35,12 @@ struct MWeb: AsyncParsableCommand {
 
     @Option(name: .customLong("push-retry-base-ms"), help: ArgumentHelp("First retry delay of a failed push (doubles each time).", visibility: .hidden))
     var pushRetryBaseMs: Int?
+    @Option(name: .customLong("trusted-proxy"),
+            help: "Address of a reverse proxy whose X-Forwarded-For names the client (repeatable); from others it is ignored.")
+    var trustedProxy: [String] = []
+
+    @Option(name: .customLong("max-connections"), help: "Connections open at once (lowered to fit ulimit -n).")
+    var maxConnections = WebDefaults.maxConnections
 
     func run() async throws {
         var config = AppConfig(databasePath: Defaults.databasePath(explicit: db))
@@ -43,6 +49,8 @@ struct MWeb: AsyncParsableCommand {
         config.publicURL = publicURL
         config.failedAuthLimit = max(1, failedAuthLimit)
         if let pushRetryBaseMs { config.pushRetry.baseSeconds = Double(max(1, pushRetryBaseMs)) / 1000 }
+        config.trustedProxies = trustedProxy
+        config.maxConnections = max(1, maxConnections)
         do {
             switch (tlsCert, tlsKey) {
             case let (cert?, key?): config.tls = .init(certificate: cert, key: key)
@@ -50,6 +58,9 @@ struct MWeb: AsyncParsableCommand {
             default: throw MWebError.usage("--tls-cert and --tls-key go together")
             }
             guard (0...65535).contains(port) else { throw MWebError.usage("--port must be 0…65535") }
+            if config.tls == nil && !["127.0.0.1", "::1", "localhost"].contains(host) {
+                FileHandle.standardError.write(Data("mweb: warning: serving plain HTTP on \(host): tokens and session cookies cross the network in clear text; serve HTTPS (--tls-cert/--tls-key) or bind 127.0.0.1 behind a reverse proxy with HTTPS (--public-url)\n".utf8))
+            }
             let app = try buildApplication(config: config) { url in
                 // Another program (mcli up, a test) waits for this line: write it unbuffered.
                 FileHandle.standardOutput.write(Data("listening on \(url)\n".utf8))

@@ -30,6 +30,17 @@ enum WebDefaults {
     static let pushCommandThreads = 2
     /// How long a notification's Approve / Reject buttons work.
     static let actionTokenLifetimeSeconds: Double = 24 * 3600
-    /// The session cookie's name.
+    /// The session cookie's name over plain HTTP (a loopback address).
     static let sessionCookie = "m_session"
+    /// The session cookie's name over HTTPS: the `__Host-` prefix makes browsers
+    /// keep it Secure, host-only and at `/`, so a sibling host cannot set or shadow it.
+    static let secureSessionCookie = "__Host-m_session"
+    /// How long a new connection has to send its first complete request head (and finish TLS).
+    static let headerTimeoutSeconds: Int64 = 10
+    /// How long a keep-alive connection may sit between requests before it is closed.
+    static let idleTimeoutSeconds: Int64 = 60
+    /// Connections open at once (lowered to what `ulimit -n` allows, see `reservedDescriptors`).
+    static let maxConnections = 4_096
+    /// Descriptors kept free of connections for the database, pipes and event loops.
+    static let reservedDescriptors = 64
 }

@@ -166,6 +166,20 @@ func mcli(_ args: [String], db: String? = nil, stdin: String? = nil) throws -> P
         #expect(second.stderr.contains("already decided (rejected)"))
         #expect(try db.approval(a.id).note == "not today")
     }
+
+    @Test func terminalEscapesInAnApprovalTitleAreShownNotObeyed() throws {
+        let tmp = TempDir()
+        _ = try mcli(["init"], db: tmp.dbPath)
+        let db = try MDatabase(path: tmp.dbPath)
+        let run = try db.createRun(NewRun(spec: RunSpec(command: "x")))
+        _ = try db.claimNextRun(workerId: "w")
+        // Clear the screen, set the window title, and a C1 control: what an agent could put in a title.
+        _ = try db.requestApproval(runId: run.id, NewApproval(title: "ok?\u{1B}[2J\u{1B}]0;pwned\u{7}\u{9B}31m"))
+        let list = try mcli(["approvals"], db: tmp.dbPath)
+        #expect(list.status == 0)
+        #expect(!list.stdout.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x9B }, "\(list.stdout)")
+        #expect(list.stdout.contains("ok?\\u{1b}[2J\\u{1b}]0;pwned\\u{7}\\u{9b}31m"), "\(list.stdout)")
+    }
 }
 
 @Suite struct NotifyCommandTests {

@@ -18,7 +18,8 @@ final class MexecHarness: @unchecked Sendable {
     init(args: [String] = [], env: [String: String] = [:]) throws {
         db = try MDatabase(path: tmp.dbPath, create: true)
         extraArgs = args
-        self.env = env
+        // The default workspaces root is under XDG_STATE_HOME: kept inside the test's folder.
+        self.env = ["XDG_STATE_HOME": tmp.file("state")].merging(env) { _, given in given }
     }
 
     deinit {

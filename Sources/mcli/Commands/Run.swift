@@ -26,6 +26,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "A local git checkout (absolute path) that approved diffs are also applied to.")
     var target: String?
 
+    @Option(help: "Stop the run after this many seconds (it ends failed, with a notice).")
+    var timeout: Int?
+
     @Flag(help: "Stay and print the run's output until it finishes; exit with its exit code.")
     var follow = false
 
@@ -33,7 +36,9 @@ struct Run: AsyncParsableCommand {
         try await runCommand {
             let db = try global.open()
             let new = NewRun(title: title ?? command, agent: "command",
-                             spec: RunSpec(command: command, pty: pty ? true : nil, target: target), repoUrl: repo, repoRef: ref)
+                             spec: RunSpec(command: command, pty: pty ? true : nil, target: target,
+                                           limits: timeout.map { RunLimits(timeoutSeconds: $0) }),
+                             repoUrl: repo, repoRef: ref)
             let run = try db.createRun(new)
             if global.json && !follow {
                 Output.line(Output.json(run))

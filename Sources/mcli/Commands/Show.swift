@@ -21,7 +21,8 @@ struct Show: AsyncParsableCommand {
                 ("exit code", run.exitCode.map(String.init)),
                 ("command", spec.command ?? spec.argv?.joined(separator: " ")),
                 ("pty", spec.pty == true ? "yes" : nil), ("repo", run.repoUrl), ("ref", run.repoRef),
-                ("base commit", run.baseCommit), ("workspace", run.workspace), ("sandbox", run.sandboxMode),
+                ("base commit", run.baseCommit), ("workspace", run.workspace), ("sandbox", run.sandboxMode + (run.confinement.map {
+                    $0 == "none" ? ", NOT confined (warning)" : ", confined with \($0)" } ?? "")),
                 ("created", run.createdAt), ("started", run.startedAt), ("finished", run.finishedAt),
                 ("worker", run.workerId), ("lease until", run.leaseExpiresAt),
                 ("cancel requested", run.cancelRequestedAt), ("events", String(run.lastSeq)),

@@ -42,10 +42,7 @@ public struct NewRun: Sendable, Equatable {
             }
         }
         // Nothing user-supplied ever reaches git as an option.
-        if let url = repoUrl {
-            if url.isEmpty { throw MDBError.invalidArgument("repo.url must not be empty") }
-            if url.hasPrefix("-") { throw MDBError.invalidArgument("repo.url must not start with '-'") }
-        }
+        if let url = repoUrl, let refusal = RepoURL.refusal(url) { throw MDBError.invalidArgument(refusal) }
         if let ref = repoRef, ref.hasPrefix("-") || ref.isEmpty {
             throw MDBError.invalidArgument("repo.ref must be a branch, tag or commit and must not start with '-'")
         }
@@ -55,6 +52,12 @@ public struct NewRun: Sendable, Equatable {
         }
         guard sandboxMode == "host_self" || sandboxMode == "vm_self" else {
             throw MDBError.invalidArgument("sandbox_mode must be host_self or vm_self")
+        }
+        if let timeout = spec.limits?.timeoutSeconds, timeout <= 0 {
+            throw MDBError.invalidArgument("limits.timeout_s must be a positive number of seconds")
+        }
+        if let sandbox = spec.sandbox, sandbox != "bwrap" && sandbox != "none" {
+            throw MDBError.invalidArgument("sandbox must be \"bwrap\" (confine the agent; the default) or \"none\"")
         }
         if title.utf8.count > 1_000 { throw MDBError.invalidArgument("title is longer than 1000 bytes") }
     }
@@ -98,16 +101,23 @@ extension MDatabase {
     /// Records facts the executor learned at start (workspace, base commit) and
     /// appends `run.started`.
     public func markStarted(runId: Int64, workerId: String, workspace: String, baseCommit: String?,
-                            pid: Int32) throws -> [Event] {
+                            pid: Int32, sandbox: String? = nil, notice: String? = nil) throws -> [Event] {
         try write { db in
             let (status, owner) = try MDatabase.lockRun(db, runId)
             if status.isFinished { throw MDBError.runFinished(id: runId, status: status.rawValue) }
             if owner != workerId { throw MDBError.leaseLost(runId: runId, workerId: workerId) }
-            try db.execute(sql: "UPDATE runs SET workspace = ?, base_commit = coalesce(?, base_commit) WHERE id = ?",
-                           arguments: [workspace, baseCommit, runId])
-            return try MDatabase.appendEvents(db, runId: runId, [NewEvent(EventType.runStarted, .object([
+            try db.execute(sql: """
+                UPDATE runs SET workspace = ?, base_commit = coalesce(?, base_commit), confinement = coalesce(?, confinement)
+                WHERE id = ?
+                """, arguments: [workspace, baseCommit, sandbox, runId])
+            var started: [(String, JSONValue)] = [
                 ("worker", .string(workerId)), ("pid", .int(Int64(pid))), ("workspace", .string(workspace)),
-            ]))])
+            ]
+            // The confinement in force (`bwrap`, `none`), shown wherever the run is.
+            if let sandbox { started.append(("sandbox", .string(sandbox))) }
+            var events = [NewEvent(EventType.runStarted, .object(started))]
+            if let notice { events.append(NewEvent(EventType.notice, .object([("level", "warning"), ("text", .string(notice))]))) }
+            return try MDatabase.appendEvents(db, runId: runId, events)
         }
     }
 

@@ -13,6 +13,8 @@ public struct Run: Codable, Sendable, Equatable, FetchableRecord, TableRecord {
     public var baseCommit: String?
     public var workspace: String?
     public var sandboxMode: String
+    /// The confinement in force once the agent started: `bwrap` or `none` (nil before).
+    public var confinement: String?
     public var status: RunStatus
     public var exitCode: Int?
     public var createdAt: String
@@ -24,7 +26,7 @@ public struct Run: Codable, Sendable, Equatable, FetchableRecord, TableRecord {
     public var lastSeq: Int64
 
     enum CodingKeys: String, CodingKey {
-        case id, title, agent, spec, workspace, status
+        case id, title, agent, spec, workspace, status, confinement
         case repoUrl = "repo_url", repoRef = "repo_ref", baseCommit = "base_commit"
         case sandboxMode = "sandbox_mode", exitCode = "exit_code", createdAt = "created_at"
         case startedAt = "started_at", finishedAt = "finished_at", workerId = "worker_id"

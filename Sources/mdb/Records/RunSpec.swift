@@ -14,15 +14,25 @@ public struct RunSpec: Codable, Sendable, Equatable {
     public var env: [String: String]?
     /// Where an approved diff is also applied (a local checkout path).
     public var target: String?
+    /// The agent's confinement: `bwrap` (the default when it works) or `none`.
+    public var sandbox: String?
+    /// False: the confined agent has no network (default true).
+    public var network: Bool?
+    /// Per-run resource limits.
+    public var limits: RunLimits?
 
     public init(command: String? = nil, argv: [String]? = nil, prompt: String? = nil, pty: Bool? = nil,
-                env: [String: String]? = nil, target: String? = nil) {
+                env: [String: String]? = nil, target: String? = nil, sandbox: String? = nil, network: Bool? = nil,
+                limits: RunLimits? = nil) {
         self.command = command
         self.argv = argv
         self.prompt = prompt
         self.pty = pty
         self.env = env
         self.target = target
+        self.sandbox = sandbox
+        self.network = network
+        self.limits = limits
     }
 
     /// The spec as compact JSON text (keys sorted, so rows compare cleanly).
@@ -35,5 +45,20 @@ public struct RunSpec: Codable, Sendable, Equatable {
     /// Parses a `runs.spec` value.
     public static func decode(_ text: String) throws -> RunSpec {
         try JSONDecoder().decode(RunSpec.self, from: Data(text.utf8))
+    }
+}
+
+/// What a run may use before it is ended with a notice that names the limit.
+public struct RunLimits: Codable, Sendable, Equatable {
+    /// Wall-clock seconds from the agent's start; past it the run is stopped (SIGINT, SIGTERM,
+    /// SIGKILL, as a cancel) and ends `failed`.
+    public var timeoutSeconds: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case timeoutSeconds = "timeout_s"
+    }
+
+    public init(timeoutSeconds: Int? = nil) {
+        self.timeoutSeconds = timeoutSeconds
     }
 }

@@ -29,12 +29,26 @@ struct ExecutorLauncher: Sendable {
                     "--workspaces", options.workspacesRoot, "--lease-seconds", String(options.leaseSeconds),
                     "--heartbeat-ms", String(options.heartbeat), "--output-cap-bytes", String(options.outputCapBytes)]
         if let grace = options.cancelGraceMilliseconds { argv += ["--cancel-grace-ms", String(grace)] }
-        var env = ProcessInfo.processInfo.environment
-        // The unit's notify socket and watchdog belong to the daemon alone.
-        env.removeValue(forKey: "NOTIFY_SOCKET")
-        env.removeValue(forKey: "WATCHDOG_USEC")
-        env.removeValue(forKey: "WATCHDOG_PID")
-        return try Spawn.start(argv, environment: env, directory: "/", stdio: .descriptors(null, log, log), group: .newSession)
+        for path in options.sandboxRead { argv += ["--sandbox-read", path] }
+        for path in options.sandboxWrite { argv += ["--sandbox-write", path] }
+        return try Spawn.start(argv, environment: Self.environment(), directory: "/", stdio: .descriptors(null, log, log), group: .newSession)
+    }
+
+    /// The executor's environment: only what it and its agent's clean environment
+    /// (`AgentEnvironment`) use. Whatever else the daemon was started with (API keys,
+    /// tokens, the unit's notify socket and watchdog) stays with the daemon: an
+    /// agent can read its executor's `/proc/PID/environ` when it is not confined.
+    static func environment(_ inherited: [String: String] = ProcessInfo.processInfo.environment) -> [String: String] {
+        var env: [String: String] = [:]
+        for key in ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TERM", "TMPDIR", "SSH_AUTH_SOCK",
+                    Defaults.workspacesEnvironmentVariable] {
+            if let value = inherited[key], !value.isEmpty { env[key] = value }
+        }
+        // A clone may need the proxy; one with a password in it is a secret and stays out.
+        for key in ["http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"] {
+            if let value = inherited[key], !value.isEmpty, !value.contains("@") { env[key] = value }
+        }
+        return env
     }
 
     private var selfPath: String {

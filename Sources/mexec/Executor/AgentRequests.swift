@@ -43,6 +43,11 @@ enum AgentRequests {
         }
         // A command is shown verbatim: the body carries it exactly, the title may be cut by a UI.
         let body = request.body ?? (kind == "command" ? text : "")
+        // A `diff` approval is shown as a change to review: one without the change itself would
+        // have a person approve what they cannot see.
+        if kind == "diff", !isUnifiedDiff(body) {
+            return AgentResponse(ok: false, error: "an approval of kind diff needs the change itself (a unified diff in its body); use mcli propose for the workspace's changes")
+        }
         do {
             let approval = try db.requestApproval(runId: runId, NewApproval(
                 kind: kind, title: text, body: body, expiresInSeconds: request.timeout))
@@ -55,6 +60,13 @@ enum AgentRequests {
         } catch {
             return AgentResponse(ok: false, error: "cannot create the approval: \(error)")
         }
+    }
+
+    /// Whether `body` holds a unified diff: a `---`/`+++` header and a hunk.
+    static func isUnifiedDiff(_ body: String) -> Bool {
+        let lines = body.split(separator: "\n")
+        return lines.contains { $0.hasPrefix("--- ") } && lines.contains { $0.hasPrefix("+++ ") }
+            && lines.contains { $0.hasPrefix("@@ ") }
     }
 
     /// Blocks until the approval is no longer pending and returns it.

@@ -20,6 +20,9 @@ struct ExecutorConfig: Sendable {
     var outputCapBytes: Int64
     var cancelInterruptGraceMilliseconds: Int
     var cancelTerminateGraceMilliseconds: Int
+    /// Paths confined agents may read (`--sandbox-read`), and read and write (`--sandbox-write`).
+    var sandboxRead: [String] = []
+    var sandboxWrite: [String] = []
 }
 
 /// Runs one run from workspace to `run.finished`: owns the agent process,
@@ -61,13 +64,17 @@ final class Executor: @unchecked Sendable {
 
         // Preparing the workspace may take longer than a lease (a big clone):
         // it runs on a thread while this task keeps heartbeating.
-        let prepared = await onThread(lease: lease) {
+        // A cancel stops a clone too: git's group is killed and the run ends canceled.
+        let prepared = await onThread(lease: lease) { [db] in
             Result { try Workspace.prepare(root: self.config.workspacesRoot, runId: runId,
-                                           repoUrl: run.repoUrl, repoRef: run.repoRef) }
+                                           repoUrl: run.repoUrl, repoRef: run.repoRef,
+                                           stop: { (try? db.run(runId).cancelRequestedAt) != nil }) }
         }
         let workspace: (path: String, baseCommit: String?)
         switch prepared {
         case .success(let value): workspace = value
+        case .failure(WorkspaceError.canceled(let reason)):
+            return fail(reason, status: .canceled)
         case .failure(let error):
             return fail("\(error)")
         }
@@ -94,15 +101,35 @@ final class Executor: @unchecked Sendable {
 
         let env = AgentEnvironment.make(runId: runId, socketPath: socket.path, binDirectory: AgentEnvironment.binDirectory,
                                         pty: spec.pty == true, extra: spec.env)
+        // Confined by default; `sandbox: "none"` or a bwrap that cannot work here runs it as it is,
+        // and says so on the run (never silently).
+        let (sandbox, sandboxNotice) = await Self.onOwnThread { () -> (Sandbox.Mode, String?) in
+            if spec.sandbox == "none" {
+                return (.none, "this run's agent is not confined (sandbox: \"none\"): it can read and change everything its Unix user can, M's database included")
+            }
+            if let problem = Sandbox.probe() { return (.none, problem) }
+            return (.bwrap, nil)
+        }
+        if let sandboxNotice { logger.warning("\(sandboxNotice)") }
+        var launched = argv
+        // Never bound into a sandbox: the folders of the database (with the runs directory) and of the workspaces.
+        let hidden = [config.databasePath, config.workspacesRoot]
+        if sandbox == .bwrap, let bwrap = Sandbox.bwrapPath() {
+            launched = Sandbox.wrap(argv, bwrap: bwrap, workspace: workspace.path, socketPath: socket.path,
+                                    binDirectory: AgentEnvironment.binDirectory, home: env["HOME"],
+                                    network: spec.network != false, readOnly: config.sandboxRead, writable: config.sandboxWrite,
+                                    extraReadOnly: Sandbox.toolFolders(path: env["PATH"] ?? "", hiding: hidden),
+                                    hidden: hidden)
+        }
         let agent: AgentProcess
         do {
-            agent = try AgentProcess.start(argv: argv, environment: env, directory: workspace.path, pty: spec.pty == true)
+            agent = try AgentProcess.start(argv: launched, environment: env, directory: workspace.path, pty: spec.pty == true)
         } catch {
             return fail("\(error)")
         }
         do {
             _ = try db.markStarted(runId: runId, workerId: holder, workspace: workspace.path,
-                               baseCommit: baseCommit, pid: agent.pid)
+                               baseCommit: baseCommit, pid: agent.pid, sandbox: sandbox.rawValue, notice: sandboxNotice)
             try db.recordAgent(runId: runId, workerId: holder, pid: agent.pid, pgid: agent.pid,
                                startTicks: ProcStat.read(agent.pid)?.startTicks ?? 0)
         } catch {
@@ -129,7 +156,8 @@ final class Executor: @unchecked Sendable {
 
         let control = RunControl(db: db, runId: runId, agent: agent, logger: logger,
                                  interruptGraceMilliseconds: config.cancelInterruptGraceMilliseconds,
-                                 terminateGraceMilliseconds: config.cancelTerminateGraceMilliseconds)
+                                 terminateGraceMilliseconds: config.cancelTerminateGraceMilliseconds,
+                                 timeoutSeconds: spec.limits?.timeoutSeconds)
         let supervised = Unchecked((agent, control, pump, bell, lease, diffs))
         let (status, lost) = await Self.onOwnThread { [db] in
             let (agent, control, pump, bell, lease, diffs) = supervised.value
@@ -167,11 +195,18 @@ final class Executor: @unchecked Sendable {
         }
         if let diffs { await onThread(lease: lease) { diffs.recordFinalState() } }
 
-        let exitCode = Spawn.exitCode(status)
-        let signal = Spawn.terminatingSignal(status)
-        let final: RunStatus = control.cancelRequested ? .canceled : (exitCode == 0 ? .succeeded : .failed)
+        var exitCode = Spawn.exitCode(status)
+        var signal = Spawn.terminatingSignal(status)
+        // bwrap reports an agent killed by signal N as exit 128 + N.
+        if sandbox == .bwrap, let code = exitCode, code > 128, code <= 128 + 64 {
+            exitCode = nil
+            signal = code - 128
+        }
+        let final: RunStatus = control.cancelRequested ? .canceled
+            : (control.limitReached != nil ? .failed : (exitCode == 0 ? .succeeded : .failed))
         do {
-            try db.finishRun(runId: runId, status: final, exitCode: exitCode, signal: signal, workerId: holder)
+            try db.finishRun(runId: runId, status: final, exitCode: exitCode, signal: signal, workerId: holder,
+                             notice: control.cancelRequested ? nil : control.limitReached)
             logger.info("finished: \(final.rawValue) exit=\(exitCode.map(String.init) ?? "-") signal=\(signal.map(String.init) ?? "-")")
         } catch {
             logger.error("cannot record the end of the run: \(error)")
@@ -193,11 +228,11 @@ final class Executor: @unchecked Sendable {
         }
     }
 
-    /// Ends the run as `failed` with a readable notice (before the agent started).
-    private func fail(_ reason: String) -> Int32 {
-        logger.error("run failed before its agent started: \(reason)")
+    /// Ends the run as `failed` (or `canceled`) with a readable notice (before the agent started).
+    private func fail(_ reason: String, status: RunStatus = .failed) -> Int32 {
+        logger.error("run ended before its agent started: \(reason)")
         do {
-            try db.finishRun(runId: config.runId, status: .failed, workerId: config.holder, notice: reason)
+            try db.finishRun(runId: config.runId, status: status, workerId: config.holder, notice: reason)
             return 0
         } catch {
             logger.error("cannot record the failure: \(error)")

@@ -35,12 +35,18 @@ final class RunControl {
     private var lastRead = Date.distantPast
     /// True once a cancel was requested (the run then ends `canceled`).
     private(set) var cancelRequested = false
+    /// When the run's wall-clock limit ends it (`limits.timeout_s`), and the notice once it did.
+    private let deadline: Date?
+    private let timeoutSeconds: Int?
+    private(set) var limitReached: String?
     /// Diff requests (`POST /runs/{id}/diffs`) read but not yet handed to the executor.
     private var diffRequests: [DiffRequest] = []
     private var handedDiffRequests = Set<Int64>()
 
     init(db: MDatabase, runId: Int64, agent: AgentProcess, logger: Logger,
-         interruptGraceMilliseconds: Int, terminateGraceMilliseconds: Int) {
+         interruptGraceMilliseconds: Int, terminateGraceMilliseconds: Int, timeoutSeconds: Int? = nil) {
+        self.timeoutSeconds = timeoutSeconds
+        self.deadline = timeoutSeconds.map { Date().addingTimeInterval(Double($0)) }
         self.db = db
         self.runId = runId
         self.agent = agent
@@ -83,13 +89,27 @@ final class RunControl {
             }
         }
         writeInput()
+        enforceTimeLimit()
         escalateCancel()
+    }
+
+    /// Past the run's time limit: stops the agent the way a cancel does, and keeps the notice.
+    private func enforceTimeLimit() {
+        guard let deadline, let timeoutSeconds, limitReached == nil, cancelStage == 0, Date() >= deadline else { return }
+        limitReached = "the run reached its time limit (limits.timeout_s = \(timeoutSeconds) s) and was stopped"
+        logger.info("time limit of \(timeoutSeconds) s reached: SIGINT to the agent's group")
+        cancelStage = 1
+        cancelStageAt = Date()
+        agent.signalGroup(SIGINT)
     }
 
     /// How long the control loop may sleep before the next tick (a ring or the agent's exit wakes it sooner).
     func millisecondsToNextTick(live: Bool) -> Int {
         guard live, writing == nil, cancelStage == 0 || cancelStage == 3 else {
             return Defaults.controlPollIntervalMilliseconds
+        }
+        if let deadline, cancelStage == 0 {
+            return max(1, min(Defaults.controlRungPollIntervalMilliseconds, Int(deadline.timeIntervalSinceNow * 1000) + 1))
         }
         return Defaults.controlRungPollIntervalMilliseconds
     }

@@ -59,10 +59,26 @@ struct RunsController {
         default: throw APIError.invalid("`repo` must be an object {url, ref?}")
         }
         let spec = RunSpec(command: try body.string("command"), argv: argv, prompt: try body.string("prompt"),
-                           pty: try body.bool("pty"), env: env, target: try body.string("target"))
+                           pty: try body.bool("pty"), env: env, target: try body.string("target"),
+                           sandbox: try body.string("sandbox"), network: try body.bool("network"),
+                           limits: try Self.limits(body["limits"]))
         let agent = try body.string("agent") ?? "command"
         let title = try body.string("title") ?? spec.command ?? argv?.joined(separator: " ") ?? ""
         return NewRun(title: String(title.prefix(200)), agent: agent, spec: spec, repoUrl: repoUrl, repoRef: repoRef)
+    }
+
+    /// `limits: {timeout_s?}`; 422 for anything else.
+    static func limits(_ value: JSONValue?) throws -> RunLimits? {
+        switch value {
+        case nil, .null?: return nil
+        case let limits? where { if case .object = limits { return true } else { return false } }():
+            switch limits["timeout_s"] {
+            case nil, .null?: return RunLimits()
+            case let timeout? where timeout.intValue != nil: return RunLimits(timeoutSeconds: Int(clamping: timeout.intValue!))
+            default: throw APIError.invalid("`limits.timeout_s` must be a whole number of seconds")
+            }
+        default: throw APIError.invalid("`limits` must be an object {timeout_s?}")
+        }
     }
 
     @Sendable func list(_ request: Request, context: MRequestContext) async throws -> Response {

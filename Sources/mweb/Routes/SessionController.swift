@@ -6,12 +6,11 @@ import mdb
 
 /// `/session`: a browser trades a token for an HttpOnly, SameSite=Strict
 /// cookie (browsers cannot put headers on a WebSocket, and tokens must not
-/// travel in URLs). The cookie is Secure when mweb serves TLS or sits behind
-/// an HTTPS proxy.
+/// travel in URLs). Over HTTPS it is `__Host-m_session`, Secure (`SessionCookie`).
+/// A wrong token counts as a failed login (`Authenticator.failure`).
 struct SessionController {
     let store: any MStore
     let authenticator: Authenticator
-    let limiter: FailedAuthLimiter
     let config: AppConfig
 
     func addRoutes(to group: RouterGroup<MRequestContext>) {
@@ -21,22 +20,20 @@ struct SessionController {
     }
 
     @Sendable func login(_ request: Request, context: MRequestContext) async throws -> Response {
-        if let wait = limiter.retryAfter(context.peerAddress) { throw FailedAuthLimiter.tooMany(retryAfter: wait) }
         let body = try await RequestInput.jsonObject(request)
         guard let secret = try body.string("token"), !secret.isEmpty else {
             throw APIError.invalid("send {\"token\": \"m_…\"}; `mcli token create` makes one")
         }
         guard let token = try await authenticator.lookUpToken(secret: secret) else {
-            limiter.recordFailure(context.peerAddress)
-            throw APIError.unauthorized("that token is not valid (revoked or mistyped)")
+            throw authenticator.failure(request, peer: context.peerAddress,
+                                        APIError.unauthorized("that token is not valid (revoked or mistyped)"))
         }
         let cookieValue = Secret.generate(prefix: "s_")
         _ = try await store.createSession(tokenId: token.id, hash: Secret.hash(cookieValue),
                                     lifetimeSeconds: Defaults.sessionLifetimeSeconds)
         var response = JSONResponse.make(.object([("name", .string(token.name)), ("scope", .string(token.scope))]))
-        response.setCookie(Cookie(name: WebDefaults.sessionCookie, value: cookieValue,
-                                  maxAge: Int(Defaults.sessionLifetimeSeconds), path: "/",
-                                  secure: secure(request), httpOnly: true, sameSite: .strict))
+        response.setCookie(SessionCookie.make(cookieValue, maxAge: Int(Defaults.sessionLifetimeSeconds),
+                                              for: request, config: config))
         return response
     }
 
@@ -46,20 +43,11 @@ struct SessionController {
     }
 
     @Sendable func logout(_ request: Request, context: MRequestContext) async throws -> Response {
-        if let cookie = request.cookies[WebDefaults.sessionCookie]?.value {
+        if let cookie = SessionCookie.value(request, config: config) {
             _ = try await store.deleteSession(hash: Secret.hash(cookie))
         }
         var response = Response(status: .noContent)
-        response.setCookie(Cookie(name: WebDefaults.sessionCookie, value: "", maxAge: 0, path: "/",
-                                  secure: secure(request), httpOnly: true, sameSite: .strict))
+        response.setCookie(SessionCookie.make("", maxAge: 0, for: request, config: config))
         return response
-    }
-
-    /// Secure when the browser reached us over HTTPS: our own TLS, a proxy that
-    /// says so, or a configured https public URL.
-    private func secure(_ request: Request) -> Bool {
-        config.tls != nil
-            || request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https"
-            || (config.publicURL?.hasPrefix("https://") ?? false)
     }
 }

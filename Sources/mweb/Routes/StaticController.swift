@@ -64,8 +64,10 @@ struct StaticController {
         Response(status: .ok, headers: [
             // no-cache: the browser (and the service worker) revalidate, so a new mweb's app is used at once.
             .contentType: contentType(name), .cacheControl: "no-cache",
-            // The page loads only its own scripts and talks only to its own origin.
-            .contentSecurityPolicy: "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:",
+            // The page loads only its own scripts, talks only to its own origin, and is never
+            // framed (a page elsewhere cannot overlay it to steal a click on "approve").
+            .contentSecurityPolicy: "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors 'none'",
+            HTTPField.Name("X-Frame-Options")!: "DENY",
             HTTPField.Name("X-Content-Type-Options")!: "nosniff",
         ], body: .init(byteBuffer: ByteBuffer(bytes: files[name]!)))
     }

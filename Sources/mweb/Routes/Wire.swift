@@ -14,6 +14,7 @@ extension Run {
             ("id", .int(id)), ("title", .string(title)), ("agent", .string(agent)),
             ("status", .string(status.rawValue)), ("exit_code", .optional(exitCode.map(Int64.init))),
             ("workspace", .optional(workspace)), ("sandbox_mode", .string(sandboxMode)),
+            ("confinement", .optional(confinement)),
             ("repo_url", .optional(repoUrl)), ("repo_ref", .optional(repoRef)), ("base_commit", .optional(baseCommit)),
             ("created_at", .string(createdAt)), ("started_at", .optional(startedAt)),
             ("finished_at", .optional(finishedAt)), ("cancel_requested_at", .optional(cancelRequestedAt)),

@@ -44,12 +44,9 @@ struct StreamController {
         guard request.headers[.upgrade]?.lowercased() == "websocket" else {
             throw APIError.badRequest("this is a WebSocket endpoint: connect with a WebSocket client")
         }
-        if identity.viaCookie, let origin = request.headers[.origin] {
-            let host = request.head.authority ?? ""
-            let allowed = ["http://\(host)", "https://\(host)"] + [config.publicURL].compactMap { $0 }
-            guard allowed.contains(where: { $0.hasSuffix("/") ? String($0.dropLast()) == origin : $0 == origin }) else {
-                throw APIError(.forbidden, "forbidden", "cross-site WebSocket refused: open the page from \(host)")
-            }
+        if identity.viaCookie, let origin = request.headers[.origin],
+           !SameOrigin.allows(origin: origin, request: request, config: config) {
+            throw APIError(.forbidden, "forbidden", "cross-site WebSocket refused: open the page from \(request.head.authority ?? "")")
         }
     }
 

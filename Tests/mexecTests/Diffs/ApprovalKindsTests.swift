@@ -29,15 +29,31 @@ import mdb
         #expect(out.contains("expired") && out.contains("e=1"), "\(out)")
     }
 
+    @Test func aDiffApprovalWithoutAChangeBehindItIsRefused() throws {
+        let h = try MexecHarness()
+        try h.start()
+        let id = try h.create("""
+            mcli ask --kind diff "trust me, it is fine" 2>&1; echo "d=$?"
+            """)
+        let run = try h.finished(id)
+        #expect(run.status == .succeeded, "\(h.logs)")
+        let out = try h.text(id)
+        #expect(out.contains("needs the change itself") && out.contains("d=2"), "\(out)")
+        #expect(try h.db.approvals(status: nil, runId: id).isEmpty, "no approval was created")
+    }
+
     @Test func claudeHookTurnsPreToolUseIntoAnApprovalAndPrintsTheDecision() throws {
         let h = try MexecHarness()
         try h.start()
-        let bash = Self.fixtures + "/claude-pretooluse-bash.json"
-        let edit = Self.fixtures + "/claude-pretooluse-edit.json"
+        // The payloads come with the workspace: a confined agent sees nothing outside it.
+        let payloads = try h.fixtureRepo("payloads", files: [
+            "bash.json": try String(contentsOfFile: Self.fixtures + "/claude-pretooluse-bash.json", encoding: .utf8),
+            "edit.json": try String(contentsOfFile: Self.fixtures + "/claude-pretooluse-edit.json", encoding: .utf8),
+        ])
         let id = try h.create(#"""
             mcli hook claude < "$BASH_PAYLOAD"; echo "bash=$?"
             mcli hook claude < "$EDIT_PAYLOAD"; echo "edit=$?"
-            """#, env: ["BASH_PAYLOAD": bash, "EDIT_PAYLOAD": edit])
+            """#, repo: payloads, env: ["BASH_PAYLOAD": "bash.json", "EDIT_PAYLOAD": "edit.json"])
         let command = try #require(try h.pendingApproval(id), "\(h.logs)")
         #expect(command.kind == "command" && command.title == "rm -rf build && make test")
         #expect(command.body == "Clean the build folder and run the tests")

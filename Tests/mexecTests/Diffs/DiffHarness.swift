@@ -19,9 +19,11 @@ extension MexecHarness {
         return path
     }
 
-    /// Queues a run with a repo, a target and extra environment.
-    func create(_ command: String, repo: String? = nil, target: String? = nil, env: [String: String]? = nil) throws -> Int64 {
-        try db.createRun(NewRun(title: "test", spec: RunSpec(command: command, env: env, target: target), repoUrl: repo)).id
+    /// Queues a run with a repo, a target, extra environment and a confinement.
+    func create(_ command: String, repo: String? = nil, target: String? = nil, env: [String: String]? = nil,
+                sandbox: String? = nil) throws -> Int64 {
+        try db.createRun(NewRun(title: "test", spec: RunSpec(command: command, env: env, target: target, sandbox: sandbox),
+                                repoUrl: repo)).id
     }
 
     /// Waits for the next pending approval of a run (with an id above `after`).

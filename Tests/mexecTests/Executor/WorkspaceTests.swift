@@ -10,7 +10,8 @@ import mdb
         let a = try h.create("pwd; touch mine")
         let b = try h.create(argv: ["/bin/sh", "-c", "pwd; ls"])
         let ra = try h.finished(a), rb = try h.finished(b)
-        #expect(ra.workspace == h.tmp.file("workspaces/\(a)"))
+        let root = Defaults.workspacesRoot(databasePath: h.tmp.dbPath, environment: ["XDG_STATE_HOME": h.tmp.file("state")])
+        #expect(ra.workspace == root + "/\(a)")
         #expect(try h.text(a) == ra.workspace! + "\n")
         #expect(try h.text(b) == rb.workspace! + "\n", "the other run's file must not be visible")
     }

@@ -70,9 +70,61 @@ let steeringRoutes = everyRoute.filter { $0.0 == .post }
             #expect(limited.status == 429)
             #expect(limited.errorCode == "rate_limited")
             #expect(Int(limited.headers[.retryAfter] ?? "") ?? 0 > 0)
-            // Logins from the same address are limited too, even with the right token.
-            let login = try await http(server.port, .post, "/api/v1/session", body: #"{"token":"\#(server.readToken)"}"#)
+            // A wrong login from the same address is limited too.
+            let login = try await http(server.port, .post, "/api/v1/session", body: #"{"token":"m_wrong"}"#)
             #expect(login.status == 429)
+        }
+    }
+
+    @Test func aValidTokenPassesAfterTwentyFailures() async throws {
+        try await LiveServer.with({ $0.failedAuthLimit = 5 }) { server in
+            for _ in 0..<20 {
+                _ = try await http(server.port, .get, "/api/v1/runs", token: "m_wrong")
+                _ = try await http(server.port, .post, "/api/v1/session", body: #"{"token":"m_wrong"}"#)
+            }
+            #expect(try await http(server.port, .get, "/api/v1/runs", token: "m_wrong").status == 429)
+            // The owner is never locked out: valid credentials pass, by header and by login.
+            #expect(try await http(server.port, .get, "/api/v1/runs", token: server.readToken).status == 200)
+            let login = try await http(server.port, .post, "/api/v1/session", body: #"{"token":"\#(server.steerToken)"}"#)
+            #expect(login.status == 200)
+            let cookie = try #require(login.headers[.setCookie]?.split(separator: ";").first.map(String.init))
+            #expect(try await http(server.port, .get, "/api/v1/runs", headers: [.cookie: cookie]).status == 200)
+        }
+    }
+
+    @Test func forwardedForCountsOnlyFromATrustedProxy() async throws {
+        let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+        // Without a configured proxy the header is ignored: every attempt counts against the peer.
+        try await LiveServer.with({ $0.failedAuthLimit = 3 }) { server in
+            for i in 0..<3 {
+                _ = try await http(server.port, .get, "/api/v1/runs", token: "m_wrong", headers: [forwardedFor: "10.0.0.\(i)"])
+            }
+            let next = try await http(server.port, .get, "/api/v1/runs", token: "m_wrong", headers: [forwardedFor: "10.0.0.9"])
+            #expect(next.status == 429, "a made-up X-Forwarded-For must not buy fresh attempts")
+        }
+        // Behind a trusted proxy each client is counted on its own.
+        try await LiveServer.with({ $0.failedAuthLimit = 3; $0.trustedProxies = ["127.0.0.1"] }) { server in
+            for _ in 0..<3 {
+                _ = try await http(server.port, .get, "/api/v1/runs", token: "m_wrong", headers: [forwardedFor: "10.0.0.1"])
+            }
+            #expect(try await http(server.port, .get, "/api/v1/runs", token: "m_wrong",
+                                   headers: [forwardedFor: "10.0.0.1"]).status == 429)
+            // A client spoofing a hop in front of the proxy is still counted by the address the proxy saw.
+            #expect(try await http(server.port, .get, "/api/v1/runs", token: "m_wrong",
+                                   headers: [forwardedFor: "1.2.3.4, 10.0.0.1"]).status == 429)
+            #expect(try await http(server.port, .get, "/api/v1/runs", token: "m_wrong",
+                                   headers: [forwardedFor: "10.0.0.2"]).status == 401)
+        }
+    }
+
+    @Test func anAuthorizationHeaderWithoutBearerIsRefused() async throws {
+        try await LiveServer.with { server in
+            for header in [server.readToken, "Basic \(server.readToken)", "Bearer ", "Token \(server.readToken)"] {
+                let result = try await http(server.port, .get, "/api/v1/runs", headers: [.authorization: header])
+                #expect(result.status == 401, "Authorization: \(header) answered \(result.status)")
+                #expect(result.errorCode == "unauthorized")
+            }
+            #expect(try await http(server.port, .get, "/api/v1/runs", headers: [.authorization: "bearer \(server.readToken)"]).status == 200)
         }
     }
 
@@ -96,7 +148,9 @@ let steeringRoutes = everyRoute.filter { $0.0 == .post }
                                          body: #"{"token":"\#(server.steerToken)"}"#)
             #expect(proxied.headers[.setCookie]?.contains("Secure") == true)
             // Logging out ends the session.
-            #expect(try await http(server.port, .delete, "/api/v1/session", headers: [.cookie: value]).status == 204)
+            // (from the page itself: a cookie request that changes something must be same-origin)
+            #expect(try await http(server.port, .delete, "/api/v1/session",
+                                   headers: [.cookie: value, .origin: "http://\(server.base)"]).status == 204)
             #expect(try await http(server.port, .get, "/api/v1/runs", headers: [.cookie: value]).status == 401)
         }
     }

@@ -10,10 +10,16 @@ final class MWebProcess: @unchecked Sendable {
     let port: Int
     let stdout: Pipe
 
-    /// Starts mweb and waits for its `listening on http://HOST:PORT` line.
-    init(db: String, arguments: [String] = []) throws {
+    /// Starts mweb (with at most `descriptorLimit` open files, as `ulimit -n`
+    /// sets them, when given) and waits for its `listening on http://HOST:PORT` line.
+    init(db: String, arguments: [String] = [], descriptorLimit: Int? = nil) throws {
         stdout = Pipe()
-        process = try Exec.start("mweb", ["--db", db, "--port", "0"] + arguments, stdout: stdout.fileHandleForWriting)
+        if let descriptorLimit {
+            process = try Exec.start("/bin/sh", ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" --db \"$1\" --port 0 \"$@\"",
+                                                 Binaries.path("mweb"), db] + arguments, stdout: stdout.fileHandleForWriting)
+        } else {
+            process = try Exec.start("mweb", ["--db", db, "--port", "0"] + arguments, stdout: stdout.fileHandleForWriting)
+        }
         let reader = stdout.fileHandleForReading
         var seen = ""
         let deadline = Date().addingTimeInterval(60)
@@ -28,6 +34,13 @@ final class MWebProcess: @unchecked Sendable {
             throw TestFailure("mweb did not print its listening line: \(seen)")
         }
         self.port = port
+    }
+
+    /// How many descriptors the process has open, and whether it still runs (for failure messages).
+    var descriptorReport: String {
+        let pid = process.processIdentifier
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
+        return "pid \(pid) running=\(process.isRunning) fds=\(fds)"
     }
 
     func kill9() {
@@ -85,5 +98,30 @@ extension StreamLoad {
             #expect(result.status == 2)
             #expect(result.stderr.contains("mcli init"))
         }
+    }
+}
+
+@Suite struct MWebWarningTests {
+    @Test func plainHttpOnAllAddressesPrintsAWarning() throws {
+        let tmp = TempDir("mweb-warn")
+        _ = try MDatabase(path: tmp.dbPath, create: true)
+        let errors = Pipe()
+        let stdout = Pipe()
+        let process = try Exec.start("mweb", ["--db", tmp.dbPath, "--host", "0.0.0.0", "--port", "0"],
+                                     stdout: stdout.fileHandleForWriting, stderr: errors.fileHandleForWriting)
+        defer { process.terminate(); process.waitUntilExit() }
+        // The warning comes before the listening line.
+        var seen = ""
+        while !seen.contains("\n") {
+            let data = stdout.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            seen += String(decoding: data, as: UTF8.self)
+        }
+        #expect(seen.hasPrefix("listening on"))
+        process.terminate()
+        process.waitUntilExit()
+        try errors.fileHandleForWriting.close()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(text.contains("warning: serving plain HTTP on 0.0.0.0"), "\(text)")
     }
 }

@@ -42,7 +42,7 @@ import mdb
                                          body: #"{"title":"t","agent":"command","command":"echo hi","pty":true}"#)
             #expect(created.status == 201)
             let run = try #require(created.json)
-            for key in ["id", "title", "agent", "status", "exit_code", "workspace", "sandbox_mode", "created_at",
+            for key in ["id", "title", "agent", "status", "exit_code", "workspace", "sandbox_mode", "confinement", "created_at",
                         "started_at", "finished_at", "last_seq"] {
                 #expect(run[key] != nil, "run lacks \(key)")
             }
@@ -51,6 +51,12 @@ import mdb
             let targeted = try await http(server.port, .post, "/api/v1/runs", token: server.steerToken,
                                           body: #"{"command":"true","target":"/srv/checkout"}"#)
             #expect(targeted.status == 201 && targeted.json?["spec"]?["target"]?.stringValue == "/srv/checkout")
+            let confined = try await http(server.port, .post, "/api/v1/runs", token: server.steerToken,
+                                          body: #"{"command":"true","sandbox":"none","network":false,"limits":{"timeout_s":30}}"#)
+            #expect(confined.status == 201)
+            #expect(confined.json?["spec"]?["sandbox"]?.stringValue == "none")
+            #expect(confined.json?["spec"]?["network"]?.boolValue == false)
+            #expect(confined.json?["spec"]?["limits"]?["timeout_s"]?.intValue == 30)
 
             let bad: [(String, Int)] = [
                 (#"{"command":"#, 400), ("[1,2]", 422), (#"{"agent":"command"}"#, 422),
@@ -58,13 +64,17 @@ import mdb
                 (#"{"command":"x","repo":{"url":"https://e/x","ref":"-x"}}"#, 422), (#"{"command":5}"#, 422),
                 (#"{"agent":"nope","command":"x"}"#, 422), (#"{"command":"x","target":"relative/dir"}"#, 422),
                 (#"{"command":"x","target":"-C/tmp"}"#, 422), (#"{"command":"x","target":7}"#, 422),
+                (#"{"command":"x","repo":{"url":"fd::17"}}"#, 422), (#"{"command":"x","repo":{"url":"ext::sh -c id"}}"#, 422),
+                (#"{"command":"x","sandbox":"docker"}"#, 422), (#"{"command":"x","network":"no"}"#, 422),
+                (#"{"command":"x","limits":{"timeout_s":0}}"#, 422), (#"{"command":"x","limits":{"timeout_s":"1m"}}"#, 422),
+                (#"{"command":"x","limits":5}"#, 422),
             ]
             for (body, status) in bad {
                 let result = try await http(server.port, .post, "/api/v1/runs", token: server.steerToken, body: body)
                 #expect(result.status == status, "\(body) answered \(result.status)")
                 #expect(result.errorCode != nil && result.json?["error"]?["message"]?.stringValue?.isEmpty == false)
             }
-            #expect(try server.db.runs(limit: 10, beforeId: nil, status: nil).count == 2, "bad input created nothing")
+            #expect(try server.db.runs(limit: 10, beforeId: nil, status: nil).count == 3, "bad input created nothing")
         }
     }
 

@@ -11,7 +11,8 @@ final class RawSocket: @unchecked Sendable {
     /// Connects to 127.0.0.1:port; a small receive buffer makes a client that
     /// never reads fall behind quickly.
     init(port: Int, receiveBufferBytes: Int32? = nil) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // Close-on-exec: a server a test starts meanwhile must not inherit it.
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket() failed") }
         if var size = receiveBufferBytes {
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
@@ -39,6 +40,13 @@ final class RawSocket: @unchecked Sendable {
             guard n > 0 else { throw TestFailure("send() failed: \(String(cString: strerror(errno)))") }
             sent += n
         }
+    }
+
+    /// True once the peer has closed the connection (nothing left to read, end of stream).
+    var closedByPeer: Bool {
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
     }
 
     /// Reads until `done` holds for what arrived, the peer closes, or 20 s pass.
