@@ -15,11 +15,13 @@ final class MWebProcess: @unchecked Sendable {
     init(db: String, arguments: [String] = [], descriptorLimit: Int? = nil) throws {
         stdout = Pipe()
         if let descriptorLimit {
-            process = try Exec.start("/bin/sh", ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" --db \"$1\" --port 0 \"$@\"",
+            process = try Exec.start("/bin/sh", ["-c", "ulimit -n \(descriptorLimit) && db=\"$1\" && shift && exec \"$0\" --db \"$db\" --port 0 \"$@\"",
                                                  Binaries.path("mweb"), db] + arguments, stdout: stdout.fileHandleForWriting)
         } else {
             process = try Exec.start("mweb", ["--db", db, "--port", "0"] + arguments, stdout: stdout.fileHandleForWriting)
         }
+        // Our copy of the write end closed, a mweb that dies gives EOF instead of a wait forever.
+        try? stdout.fileHandleForWriting.close()
         let reader = stdout.fileHandleForReading
         var seen = ""
         let deadline = Date().addingTimeInterval(60)
