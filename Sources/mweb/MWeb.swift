@@ -35,6 +35,10 @@ struct MWeb: AsyncParsableCommand {
 
     @Option(name: .customLong("push-retry-base-ms"), help: ArgumentHelp("First retry delay of a failed push (doubles each time).", visibility: .hidden))
     var pushRetryBaseMs: Int?
+
+    @Option(name: .customLong("header-timeout-s"), help: ArgumentHelp("Seconds a connection has to send its first request head.", visibility: .hidden))
+    var headerTimeoutSeconds = WebDefaults.headerTimeoutSeconds
+
     @Option(name: .customLong("trusted-proxy"),
             help: "Address of a reverse proxy whose X-Forwarded-For names the client (repeatable); from others it is ignored.")
     var trustedProxy: [String] = []
@@ -51,6 +55,7 @@ struct MWeb: AsyncParsableCommand {
         if let pushRetryBaseMs { config.pushRetry.baseSeconds = Double(max(1, pushRetryBaseMs)) / 1000 }
         config.trustedProxies = trustedProxy
         config.maxConnections = max(1, maxConnections)
+        config.headerTimeoutSeconds = max(1, headerTimeoutSeconds)
         do {
             switch (tlsCert, tlsKey) {
             case let (cert?, key?): config.tls = .init(certificate: cert, key: key)

@@ -69,7 +69,8 @@ import Glibc
     @Test func aServerWith256DescriptorsAnswersHealthzWhile300HalfSentRequestsAreHeld() async throws {
         let tmp = TempDir("mweb-fds")
         _ = try MDatabase(path: tmp.dbPath, create: true)
-        let mweb = try MWebProcess(db: tmp.dbPath, descriptorLimit: 256)
+        // A long header deadline: the crowd must still be held when /healthz answers, not timed out.
+        let mweb = try MWebProcess(db: tmp.dbPath, arguments: ["--header-timeout-s", "300"], descriptorLimit: 256)
         defer { mweb.process.terminate(); mweb.process.waitUntilExit() }
         var held: [RawSocket] = []
         for i in 0..<300 {
@@ -79,19 +80,21 @@ import Glibc
         }
         // Once mweb has taken them all, all but what its descriptors allow were pushed out (it
         // keeps 64 of its 256 for itself beyond those it found open), and the rest are still held open.
-        #expect(eventually(timeout: 8) { held.filter(\.closedByPeer).count >= 300 - (256 - 64) })
-        // Polled with a deadline: on a starved machine a first connection may land while mweb is
-        // still pushing out the crowd. Today's mweb never answers at all.
+        // A machine busy with other tests takes a while to accept 300 connections: the deadline says
+        // how long a flood may take to be taken in, not how fast /healthz answers once it is.
+        #expect(eventually(timeout: 60) { held.filter(\.closedByPeer).count >= 300 - (256 - 64) })
         let started = Date()
         var health: HTTPResult?
         var lastError: (any Error)?
-        while health == nil, Date().timeIntervalSince(started) < 10 {
+        while health == nil, Date().timeIntervalSince(started) < 60 {
             do { health = try await http(mweb.port, .get, "/healthz") } catch {
                 lastError = error
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
-        #expect(health?.status == 200, "no answer within 10 s: \(lastError.map { "\($0)" } ?? ""); closed \(held.filter(\.closedByPeer).count); mweb: \(mweb.descriptorReport)")
+        #expect(health?.status == 200, "no answer within 60 s: \(lastError.map { "\($0)" } ?? ""); closed \(held.filter(\.closedByPeer).count); mweb: \(mweb.descriptorReport)")
+        let stillHeld = held.filter { !$0.closedByPeer }.count
+        #expect(stillHeld >= 100, "/healthz answered while \(stillHeld) half-sent requests were held")
         // And mweb is still healthy for the next client.
         #expect(try await http(mweb.port, .get, "/healthz").status == 200)
         withExtendedLifetime(held) {}
