@@ -21,7 +21,7 @@ enum WebDefaults {
     /// Threads that run mweb's SQLite reads (`ThreadedStore`; writes have one thread of their own).
     static let storeReaderThreads = 4
     /// How often the push service looks for due retries and test notifications (one indexed read).
-    static let pushTickMilliseconds = 250
+    static let pushTickMilliseconds = 1_000
     /// Longest a webhook or ntfy request may take before it counts as failed.
     static let pushRequestTimeoutSeconds: Int64 = 10
     /// Longest an exec notifier's command may run before it is killed.
