@@ -29,15 +29,34 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Stop the run after this many seconds (it ends failed, with a notice).")
     var timeout: Int?
 
+    @Option(name: .customLong("output-limit"), help: "Keep this many bytes of output, then stop the run (it ends failed, with a notice).")
+    var outputLimit: Int64?
+
+    @Option(name: .customLong("memory-mb"), help: "Memory of the agent's processes together, in MiB; past it the run is stopped.")
+    var memoryMB: Int?
+
+    @Option(help: "Processes of the agent together; a fork past it stops the run.")
+    var pids: Int?
+
+    @Option(name: .customLong("sandbox-read"), help: "A path this run's confined agent may also read (repeatable).")
+    var sandboxRead: [String] = []
+
+    @Option(name: .customLong("sandbox-write"), help: "A path this run's confined agent may also read and write (repeatable).")
+    var sandboxWrite: [String] = []
+
     @Flag(help: "Stay and print the run's output until it finishes; exit with its exit code.")
     var follow = false
 
     func run() async throws {
         try await runCommand {
             let db = try global.open()
+            let limits = RunLimits(timeoutSeconds: timeout, outputBytes: outputLimit, memoryMB: memoryMB, pids: pids)
+            let paths = SandboxPaths(read: sandboxRead.isEmpty ? nil : sandboxRead.map(absolute),
+                                     write: sandboxWrite.isEmpty ? nil : sandboxWrite.map(absolute))
             let new = NewRun(title: title ?? command, agent: "command",
                              spec: RunSpec(command: command, pty: pty ? true : nil, target: target,
-                                           limits: timeout.map { RunLimits(timeoutSeconds: $0) }),
+                                           limits: limits == RunLimits() ? nil : limits,
+                                           sandboxPaths: paths == SandboxPaths() ? nil : paths),
                              repoUrl: repo, repoRef: ref)
             let run = try db.createRun(new)
             if global.json && !follow {
@@ -50,5 +69,9 @@ struct Run: AsyncParsableCommand {
                 throw ExitCode(Int32(final.exitCode ?? (final.status == .succeeded ? 0 : 1)))
             }
         }
+    }
+
+    private func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// What a client asks for when it creates a run.
@@ -53,20 +54,36 @@ public struct NewRun: Sendable, Equatable {
         guard sandboxMode == "host_self" || sandboxMode == "vm_self" else {
             throw MDBError.invalidArgument("sandbox_mode must be host_self or vm_self")
         }
-        if let timeout = spec.limits?.timeoutSeconds, timeout <= 0 {
-            throw MDBError.invalidArgument("limits.timeout_s must be a positive number of seconds")
-        }
+        if let refusal = spec.limits?.refusal() { throw MDBError.invalidArgument(refusal) }
         if let sandbox = spec.sandbox, sandbox != "bwrap" && sandbox != "none" {
             throw MDBError.invalidArgument("sandbox must be \"bwrap\" (confine the agent; the default) or \"none\"")
         }
         if title.utf8.count > 1_000 { throw MDBError.invalidArgument("title is longer than 1000 bytes") }
+    }
+
+    /// `validate()`, and the run's `sandbox_paths` checked against where this database keeps its
+    /// files: nothing that holds or sits inside its folder (and the runs directory) or the
+    /// workspaces root (`M_WORKSPACES`, else the default; mexec checks again with its own).
+    public func validate(databasePath: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        try validate()
+        guard let paths = spec.sandboxPaths?.all, !paths.isEmpty else { return }
+        let absolute = databasePath.hasPrefix("/") ? databasePath : FileManager.default.currentDirectoryPath + "/" + databasePath
+        var roots = [Defaults.workspacesRoot(databasePath: absolute, environment: environment)]
+        if let env = environment[Defaults.workspacesEnvironmentVariable], env.hasPrefix("/") { roots.append(env) }
+        for path in paths {
+            for root in roots {
+                if let refusal = SandboxPaths.refusal(path, databasePath: absolute, workspacesRoot: root) {
+                    throw MDBError.invalidArgument(refusal)
+                }
+            }
+        }
     }
 }
 
 extension MDatabase {
     /// Queues a run and its `run.created` event in one durable transaction.
     public func createRun(_ new: NewRun) throws -> Run {
-        try new.validate()
+        try new.validate(databasePath: path)
         return try write(.full) { db in
             let id = try Int64.fetchOne(db, sql: """
                 INSERT INTO runs (title, agent, spec, repo_url, repo_ref, sandbox_mode)
@@ -101,7 +118,8 @@ extension MDatabase {
     /// Records facts the executor learned at start (workspace, base commit) and
     /// appends `run.started`.
     public func markStarted(runId: Int64, workerId: String, workspace: String, baseCommit: String?,
-                            pid: Int32, sandbox: String? = nil, notice: String? = nil) throws -> [Event] {
+                            pid: Int32, sandbox: String? = nil, notice: String? = nil,
+                            notices: [String] = []) throws -> [Event] {
         try write { db in
             let (status, owner) = try MDatabase.lockRun(db, runId)
             if status.isFinished { throw MDBError.runFinished(id: runId, status: status.rawValue) }
@@ -116,7 +134,9 @@ extension MDatabase {
             // The confinement in force (`bwrap`, `none`), shown wherever the run is.
             if let sandbox { started.append(("sandbox", .string(sandbox))) }
             var events = [NewEvent(EventType.runStarted, .object(started))]
-            if let notice { events.append(NewEvent(EventType.notice, .object([("level", "warning"), ("text", .string(notice))]))) }
+            for text in [notice].compactMap({ $0 }) + notices {
+                events.append(NewEvent(EventType.notice, .object([("level", "warning"), ("text", .string(text))])))
+            }
             return try MDatabase.appendEvents(db, runId: runId, events)
         }
     }

@@ -101,14 +101,23 @@ final class Executor: @unchecked Sendable {
 
         let env = AgentEnvironment.make(runId: runId, socketPath: socket.path, binDirectory: AgentEnvironment.binDirectory,
                                         pty: spec.pty == true, extra: spec.env)
+        // The run's own extra paths, checked again against where this daemon keeps its files.
+        for path in spec.sandboxPaths?.all ?? [] {
+            if let refusal = Sandbox.refusal(extraPath: path, databasePath: config.databasePath,
+                                             workspacesRoot: config.workspacesRoot) { return fail(refusal) }
+        }
         // Confined by default; `sandbox: "none"` or a bwrap that cannot work here runs it as it is,
-        // and says so on the run (never silently).
-        let (sandbox, sandboxNotice) = await Self.onOwnThread { () -> (Sandbox.Mode, String?) in
+        // and says so on the run (never silently). Memory and process limits get a cgroup of their own.
+        let limits = spec.limits
+        let cgroupName = "m-run-\(runId)-\(getpid())"
+        let (sandbox, sandboxNotice, cgroup) = await Self.onOwnThread { () -> (Sandbox.Mode, String?, Result<RunCgroup, CgroupProblem>?) in
+            let cgroup = limits?.memoryMB == nil && limits?.pids == nil ? nil
+                : RunCgroup.create(name: cgroupName, memoryMB: limits?.memoryMB, pids: limits?.pids)
             if spec.sandbox == "none" {
-                return (.none, "this run's agent is not confined (sandbox: \"none\"): it can read and change everything its Unix user can, M's database included")
+                return (.none, "this run's agent is not confined (sandbox: \"none\"): it can read and change everything its Unix user can, M's database included", cgroup)
             }
-            if let problem = Sandbox.probe() { return (.none, problem) }
-            return (.bwrap, nil)
+            if let problem = Sandbox.probe() { return (.none, problem, cgroup) }
+            return (.bwrap, nil, cgroup)
         }
         if let sandboxNotice { logger.warning("\(sandboxNotice)") }
         var launched = argv
@@ -117,35 +126,55 @@ final class Executor: @unchecked Sendable {
         if sandbox == .bwrap, let bwrap = Sandbox.bwrapPath() {
             launched = Sandbox.wrap(argv, bwrap: bwrap, workspace: workspace.path, socketPath: socket.path,
                                     binDirectory: AgentEnvironment.binDirectory, home: env["HOME"],
-                                    network: spec.network != false, readOnly: config.sandboxRead, writable: config.sandboxWrite,
+                                    network: spec.network != false,
+                                    readOnly: config.sandboxRead + (spec.sandboxPaths?.read ?? []),
+                                    writable: config.sandboxWrite + (spec.sandboxPaths?.write ?? []),
                                     extraReadOnly: Sandbox.toolFolders(path: env["PATH"] ?? "", hiding: hidden),
                                     hidden: hidden)
+        }
+        var limitNotices: [String] = []
+        var runCgroup: RunCgroup?
+        switch cgroup {
+        case .success(let made)?:
+            runCgroup = made
+            launched = made.enter(launched)
+            logger.info("memory and process limits in cgroup \(made.directories.joined(separator: ", "))")
+        case .failure(let problem)?:
+            (launched, limitNotices) = RunCgroup.withRlimits(launched, memoryMB: limits?.memoryMB, pids: limits?.pids, problem: problem)
+            limitNotices.forEach { logger.warning("\($0)") }
+        case nil:
+            break
         }
         let agent: AgentProcess
         do {
             agent = try AgentProcess.start(argv: launched, environment: env, directory: workspace.path, pty: spec.pty == true)
         } catch {
+            if let runCgroup { await Self.onOwnThread { runCgroup.killAndRemove() } }
             return fail("\(error)")
         }
         do {
             _ = try db.markStarted(runId: runId, workerId: holder, workspace: workspace.path,
-                               baseCommit: baseCommit, pid: agent.pid, sandbox: sandbox.rawValue, notice: sandboxNotice)
+                               baseCommit: baseCommit, pid: agent.pid, sandbox: sandbox.rawValue, notice: sandboxNotice,
+                               notices: limitNotices)
             try db.recordAgent(runId: runId, workerId: holder, pid: agent.pid, pgid: agent.pid,
                                startTicks: ProcStat.read(agent.pid)?.startTicks ?? 0)
         } catch {
             logger.error("lost the run before it started: \(error); ending the agent")
             agent.signalGroup(SIGKILL)
             _ = waitpid(agent.pid, nil, 0)
+            if let runCgroup { await Self.onOwnThread { runCgroup.killAndRemove() } }
             return 1
         }
         logger.info("started agent pid \(agent.pid) in \(workspace.path)")
 
         let pump: OutputPump
         let bell: RequestBell
+        // The run's own output limit works through the daemon's cap: the smaller of the two.
+        let capBytes = min(config.outputCapBytes, limits?.outputBytes ?? Int64.max)
         do {
             bell = try RequestBell()
             pump = try OutputPump(db: db, runId: runId, holder: holder, outputs: agent.outputs,
-                                  capBytes: config.outputCapBytes, bell: bell, logger: logger)
+                                  capBytes: capBytes, bell: bell, logger: logger)
         } catch {
             logger.error("\(error); ending the agent")
             agent.signalGroup(SIGKILL)
@@ -157,20 +186,22 @@ final class Executor: @unchecked Sendable {
         let control = RunControl(db: db, runId: runId, agent: agent, logger: logger,
                                  interruptGraceMilliseconds: config.cancelInterruptGraceMilliseconds,
                                  terminateGraceMilliseconds: config.cancelTerminateGraceMilliseconds,
-                                 timeoutSeconds: spec.limits?.timeoutSeconds)
+                                 limits: limits, cgroup: runCgroup)
         let supervised = Unchecked((agent, control, pump, bell, lease, diffs))
         let (status, lost) = await Self.onOwnThread { [db] in
             let (agent, control, pump, bell, lease, diffs) = supervised.value
             return Self.supervise(agent: agent, control: control, pump: pump, bell: bell, lease: lease, diffs: diffs,
-                                  db: db, runId: runId)
+                                  db: db, runId: runId, capBytes: capBytes)
         }
         if lost {
             logger.error("this executor no longer holds the run; ending its agent and stopping")
             agent.signalGroup(SIGKILL)
             _ = waitpid(agent.pid, nil, 0)
             pump.abandon()
+            if let runCgroup { await Self.onOwnThread { runCgroup.killAndRemove() } }
             return 1
         }
+        control.noteLimitsAfterExit()
 
         // The agent has exited. Its output is still in the pipes; background
         // children may hold them open, so they get a short grace, then the
@@ -186,6 +217,8 @@ final class Executor: @unchecked Sendable {
         }
         control.closeInput()
         agent.outputs.forEach { close($0.fd) }
+        // Whatever the agent left in its cgroup (outside its group, unconfined) ends with the run.
+        if let runCgroup { await Self.onOwnThread { runCgroup.killAndRemove() } }
 
         // What is left (the final diff's git processes, recording the end) yields the CPU to runs
         // still printing: every thread of this executor (it leads its own process group and session), and
@@ -250,13 +283,14 @@ final class Executor: @unchecked Sendable {
     /// several thread hand-offs per tick, which fifty executors feel.
     private static func supervise(agent: AgentProcess, control: RunControl, pump: OutputPump, bell: RequestBell,
                                   lease: LeaseKeeper, diffs: WorkspaceDiffs?, db: MDatabase,
-                                  runId: Int64) -> (status: Int32, lost: Bool) {
+                                  runId: Int64, capBytes: Int64) -> (status: Int32, lost: Bool) {
         let exit = ExitWait(pid: agent.pid, bell: bell.descriptor)
         while true {
             if let ended = Spawn.poll(agent.pid) { return (ended, false) }
             if pump.leaseLost || !lease.beatIfDue() { return (0, true) }
             let rung = bell.takeRings()
             let live = bell.isLive
+            if pump.capReached { control.outputCapReached(capBytes: capBytes) }
             control.tick(rung: rung, live: live)
             let requests = control.takeDiffRequests()
             if !requests.isEmpty {

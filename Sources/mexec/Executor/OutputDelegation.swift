@@ -89,8 +89,9 @@ final class OutputDelegation {
     }
 
     /// Sleeps until the writer says how the streams ended, or `wake` (the
-    /// pump's abandon pipe, left unread) is readable.
-    func follow(wake: Int32) -> Outcome {
+    /// pump's abandon pipe, left unread) is readable; `capped` is called when
+    /// the writer says the output reached its cap.
+    func follow(wake: Int32, capped: () -> Void) -> Outcome {
         while true {
             var pfds = [pollfd(fd: wake, events: Int16(POLLIN), revents: 0),
                         pollfd(fd: writer.descriptor ?? -1, events: Int16(POLLIN), revents: 0)]
@@ -105,6 +106,7 @@ final class OutputDelegation {
                 case .streamsEnded: return .ended
                 case .refused(let why): return .refused(why)
                 case .failed, .notAllowed: return .takenBack
+                case .outputCapped: capped()
                 case .stored, .requestsWaiting: break
                 }
             }

@@ -78,6 +78,14 @@ final class OutputPump: @unchecked Sendable {
     /// True once an append was refused because this executor no longer holds the run.
     var leaseLost: Bool { state.lock(); defer { state.unlock() }; return _leaseLost }
 
+    /// True once the run's output reached its cap (stored here or by the shared writer).
+    var capReached: Bool { state.lock(); defer { state.unlock() }; return _capReached }
+    private var _capReached = false
+
+    private func noteCapReached() {
+        state.lock(); _capReached = true; state.unlock()
+    }
+
     /// Starts the pump's thread.
     func start() {
         let thread = Thread { [self] in
@@ -122,7 +130,7 @@ final class OutputPump: @unchecked Sendable {
         if let writer, let delegation = OutputDelegation.start(writer: writer, runId: runId, holder: holder,
                                                                nextBatch: batchNumber + 1, outputs: outputs,
                                                                capBytes: capBytes, logger: logger) {
-            switch delegation.follow(wake: wake.read) {
+            switch delegation.follow(wake: wake.read, capped: { [self] in noteCapReached() }) {
             case .ended:
                 return
             case .refused(let why):
@@ -131,6 +139,7 @@ final class OutputPump: @unchecked Sendable {
             case .takenBack:
                 let resume = delegation.takeBack(db: db)
                 (stored, capped, batchNumber) = (resume.stored, resume.capped, resume.batchNumber)
+                if capped { noteCapReached() }
             }
         }
         // The wake pipe, the writer's replies and rings (a refusal must stop us early), then
@@ -161,6 +170,7 @@ final class OutputPump: @unchecked Sendable {
             var message = nextMessage(final: !sources.contains(where: \.open))
             append(chunks, to: &message, capped: &capped, stored: &stored)
             store(message)
+            if capped { noteCapReached() }
         }
     }
 
@@ -217,6 +227,18 @@ final class OutputPump: @unchecked Sendable {
         }
         for chunk in chunks {
             if stored + Int64(chunk.bytes.count) > capBytes {
+                // Exactly the cap is kept: the chunk's head up to it, then the notice.
+                let head = Int(capBytes - stored)
+                if head > 0 {
+                    if var current = pending, current.stream == chunk.stream, current.bytes.count + head <= maxEvent {
+                        current.bytes.append(contentsOf: chunk.bytes[..<head])
+                        pending = current
+                    } else {
+                        flush()
+                        pending = OutputChunk(stream: chunk.stream, bytes: Array(chunk.bytes[..<head]))
+                    }
+                    stored += Int64(head)
+                }
                 flush()
                 message.append(OutputEncoding.capNotice(capBytes: capBytes))
                 capped = true
@@ -290,7 +312,7 @@ final class OutputPump: @unchecked Sendable {
             resync()
         case .notAllowed:
             resync()
-        case .requestsWaiting, .drain, .streamsEnded:
+        case .requestsWaiting, .drain, .streamsEnded, .outputCapped:
             break // rung by the writer client itself; the others only answer a delegation
         }
     }

@@ -35,18 +35,25 @@ final class RunControl {
     private var lastRead = Date.distantPast
     /// True once a cancel was requested (the run then ends `canceled`).
     private(set) var cancelRequested = false
-    /// When the run's wall-clock limit ends it (`limits.timeout_s`), and the notice once it did.
+    /// When the run's wall-clock limit ends it (`limits.timeout_s`), and the notice once a limit did.
     private let deadline: Date?
     private let timeoutSeconds: Int?
     private(set) var limitReached: String?
+    /// The run's cgroup (`limits.memory_mb`, `limits.pids`) and its limits, looked at every tick.
+    private let cgroup: RunCgroup?
+    private let limits: RunLimits?
+    private var cgroupLookedAt = Date.distantPast
     /// Diff requests (`POST /runs/{id}/diffs`) read but not yet handed to the executor.
     private var diffRequests: [DiffRequest] = []
     private var handedDiffRequests = Set<Int64>()
 
     init(db: MDatabase, runId: Int64, agent: AgentProcess, logger: Logger,
-         interruptGraceMilliseconds: Int, terminateGraceMilliseconds: Int, timeoutSeconds: Int? = nil) {
-        self.timeoutSeconds = timeoutSeconds
-        self.deadline = timeoutSeconds.map { Date().addingTimeInterval(Double($0)) }
+         interruptGraceMilliseconds: Int, terminateGraceMilliseconds: Int, limits: RunLimits? = nil,
+         cgroup: RunCgroup? = nil) {
+        self.limits = limits
+        self.cgroup = cgroup
+        self.timeoutSeconds = limits?.timeoutSeconds
+        self.deadline = limits?.timeoutSeconds.map { Date().addingTimeInterval(Double($0)) }
         self.db = db
         self.runId = runId
         self.agent = agent
@@ -89,15 +96,58 @@ final class RunControl {
             }
         }
         writeInput()
-        enforceTimeLimit()
+        enforceLimits()
         escalateCancel()
     }
 
-    /// Past the run's time limit: stops the agent the way a cancel does, and keeps the notice.
-    private func enforceTimeLimit() {
-        guard let deadline, let timeoutSeconds, limitReached == nil, cancelStage == 0, Date() >= deadline else { return }
-        limitReached = "the run reached its time limit (limits.timeout_s = \(timeoutSeconds) s) and was stopped"
-        logger.info("time limit of \(timeoutSeconds) s reached: SIGINT to the agent's group")
+    /// Past the run's time limit, or when its cgroup refused memory or a process: stops the
+    /// agent and keeps the notice that names the limit.
+    private func enforceLimits() {
+        guard limitReached == nil, cancelStage == 0 else { return }
+        if let deadline, let timeoutSeconds, Date() >= deadline {
+            stop(because: "the run reached its time limit (limits.timeout_s = \(timeoutSeconds) s) and was stopped")
+        } else if let cgroup, Date().timeIntervalSince(cgroupLookedAt) >= 0.2 {
+            cgroupLookedAt = Date()
+            guard let limit = cgroup.reached() else { return }
+            stop(because: notice(for: limit), atOnce: true)
+        }
+    }
+
+    /// The agent has exited: a limit its cgroup enforced may be what ended it (an OOM kill of the
+    /// agent itself ends the run before a tick sees it).
+    func noteLimitsAfterExit() {
+        guard limitReached == nil, !cancelRequested, let limit = cgroup?.reached() else { return }
+        limitReached = notice(for: limit)
+    }
+
+    /// The run's output reached its cap and the run has `limits.output_bytes`: it is stopped.
+    func outputCapReached(capBytes: Int64) {
+        guard limitReached == nil, cancelStage == 0, let asked = limits?.outputBytes else { return }
+        let daemon = capBytes < asked ? "; the daemon's --output-cap-bytes is smaller" : ""
+        stop(because: "the run reached its output limit (limits.output_bytes = \(asked)\(daemon)): \(capBytes) bytes were kept, and the run was stopped")
+    }
+
+    private func notice(for limit: RunCgroup.Limit) -> String {
+        switch limit {
+        case .memory:
+            "the run reached its memory limit (limits.memory_mb = \(limits?.memoryMB ?? 0) MiB): a process was killed for lack of memory, and the run was stopped"
+        case .processes:
+            "the run reached its process limit (limits.pids = \(limits?.pids ?? 0)): a new process was refused, and the run was stopped"
+        }
+    }
+
+    /// Stops the agent the way a cancel does (SIGINT, then SIGTERM, then SIGKILL), or `atOnce`
+    /// with SIGKILL to its group and everything in its cgroup (a fork bomb, a process out of memory).
+    private func stop(because notice: String, atOnce: Bool = false) {
+        limitReached = notice
+        if atOnce {
+            logger.info("\(notice): SIGKILL to the agent's group and cgroup")
+            cancelStage = 3
+            agent.signalGroup(SIGKILL)
+            cgroup?.killAll()
+            return
+        }
+        logger.info("\(notice): SIGINT to the agent's group")
         cancelStage = 1
         cancelStageAt = Date()
         agent.signalGroup(SIGINT)

@@ -135,18 +135,9 @@ enum Sandbox {
         return found
     }
 
-    /// Why `path` cannot be given to confined agents, or nil: it must be absolute, and neither
-    /// hold nor sit inside the database's folder (with the runs directory) or the workspaces root.
+    /// Why `path` cannot be given to confined agents, or nil (`SandboxPaths.refusal`).
     static func refusal(extraPath path: String, databasePath: String, workspacesRoot: String) -> String? {
-        guard path.hasPrefix("/") else { return "sandbox path \(path) must be absolute" }
-        let clean = URL(fileURLWithPath: path).standardizedFileURL.path
-        for (kept, what) in [((databasePath as NSString).deletingLastPathComponent, "the database's folder"),
-                             (workspacesRoot, "the workspaces root")] {
-            if clean == "/" || kept == clean || kept.hasPrefix(clean + "/") || clean.hasPrefix(kept + "/") {
-                return "sandbox path \(path) would let agents reach \(what) (\(kept)); give a path outside it"
-            }
-        }
-        return nil
+        SandboxPaths.refusal(path, databasePath: databasePath, workspacesRoot: workspacesRoot)
     }
 
     /// Folders the agent's tools come from: the PATH's entries and the folders of the shared

@@ -68,6 +68,8 @@ final class DelegatedOutput {
     enum Notice {
         case drain(client: Int32)
         case ended(client: Int32, lastBatch: Int64)
+        /// The run's output reached its cap (its executor may stop the run for it).
+        case capped(client: Int32)
     }
 
     private var runs: [Int64: Run] = [:]
@@ -173,8 +175,16 @@ final class DelegatedOutput {
                     run.streams[index].pending += count
                     if run.capped { continue }
                     if run.stored + count > run.capBytes {
+                        // Exactly the cap is kept: the piece's head up to it, then the notice.
+                        let head = Int(run.capBytes - run.stored)
+                        if head > 0 {
+                            events.append(NewEvent(EventType.output, json: OutputEncoding.json(stream: run.streams[index].name,
+                                                                                                bytes: Array(piece[..<head]))))
+                            run.stored += Int64(head)
+                        }
                         events.append(OutputEncoding.capNotice(capBytes: run.capBytes))
                         run.capped = true
+                        notices.append(.capped(client: run.client))
                     } else {
                         events.append(NewEvent(EventType.output, json: OutputEncoding.json(stream: run.streams[index].name, bytes: piece)))
                         run.stored += count

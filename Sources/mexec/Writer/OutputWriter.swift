@@ -358,6 +358,7 @@ private final class WriterLoop {
             let (fd, reply, number): (Int32, WriterWire.Reply, Int64) = switch notice {
             case .drain(let client): (client, .drain, 0)
             case .ended(let client, let lastBatch): (client, .streamsEnded, lastBatch)
+            case .capped(let client): (client, .outputCapped, 0)
             }
             if clients[fd] != nil, !UnixSocket.writeAll(fd: fd, WriterWire.encode(reply: reply, number: number)) { drop(fd) }
         }

@@ -47,6 +47,8 @@ enum WriterWire {
         case drain
         /// The delegated streams all ended and everything they held is stored, through this batch.
         case streamsEnded
+        /// Not an answer to a batch: the run's output reached its cap (what follows is discarded).
+        case outputCapped
     }
 
     /// A batch message as the writer reads it.
@@ -140,6 +142,7 @@ enum WriterWire {
         case .requestsWaiting: (4, "")
         case .drain: (5, "")
         case .streamsEnded: (6, "")
+        case .outputCapped: (7, "")
         }
         out.append(code)
         out += Array(message.utf8)
@@ -161,6 +164,7 @@ enum WriterWire {
         case 4: return (number, .requestsWaiting)
         case 5: return (number, .drain)
         case 6: return (number, .streamsEnded)
+        case 7: return (number, .outputCapped)
         default: throw MalformedMessage(description: "unknown reply code \(code)")
         }
     }

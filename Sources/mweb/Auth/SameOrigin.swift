@@ -7,10 +7,12 @@ import Hummingbird
 /// browser's `Origin` and `Sec-Fetch-Site` headers tell the two apart.
 enum SameOrigin {
     /// True when `origin` is this server as the browser addressed it (the
-    /// request's Host, over http or https) or the configured public URL.
+    /// request's Host, over http or https; only https when mweb serves TLS
+    /// itself, as nothing on its port speaks plain http) or the configured public URL.
     static func allows(origin: String, request: Request, config: AppConfig) -> Bool {
         let host = request.head.authority ?? ""
-        let allowed = ["http://\(host)", "https://\(host)"] + [config.publicURL].compactMap { $0 }
+        let schemes = config.tls == nil ? ["http", "https"] : ["https"]
+        let allowed = schemes.map { "\($0)://\(host)" } + [config.publicURL].compactMap { $0 }
         return allowed.contains { ($0.hasSuffix("/") ? String($0.dropLast()) : $0) == origin }
     }
 

@@ -61,23 +61,56 @@ struct RunsController {
         let spec = RunSpec(command: try body.string("command"), argv: argv, prompt: try body.string("prompt"),
                            pty: try body.bool("pty"), env: env, target: try body.string("target"),
                            sandbox: try body.string("sandbox"), network: try body.bool("network"),
-                           limits: try Self.limits(body["limits"]))
+                           limits: try Self.limits(body["limits"]), sandboxPaths: try Self.sandboxPaths(body["sandbox_paths"]))
         let agent = try body.string("agent") ?? "command"
         let title = try body.string("title") ?? spec.command ?? argv?.joined(separator: " ") ?? ""
         return NewRun(title: String(title.prefix(200)), agent: agent, spec: spec, repoUrl: repoUrl, repoRef: repoRef)
     }
 
-    /// `limits: {timeout_s?}`; 422 for anything else.
+    /// `limits: {timeout_s?, output_bytes?, memory_mb?, pids?}`, whole numbers; 422 for anything
+    /// else (the values' ranges are checked with the rest of the run, `RunLimits.refusal`).
     static func limits(_ value: JSONValue?) throws -> RunLimits? {
+        let keys = ["timeout_s", "output_bytes", "memory_mb", "pids"]
         switch value {
         case nil, .null?: return nil
-        case let limits? where { if case .object = limits { return true } else { return false } }():
-            switch limits["timeout_s"] {
-            case nil, .null?: return RunLimits()
-            case let timeout? where timeout.intValue != nil: return RunLimits(timeoutSeconds: Int(clamping: timeout.intValue!))
-            default: throw APIError.invalid("`limits.timeout_s` must be a whole number of seconds")
+        case .object(let pairs)?:
+            var numbers: [String: Int64] = [:]
+            for (key, value) in pairs {
+                guard keys.contains(key) else {
+                    throw APIError.invalid("`limits.\(key)` is not a limit: use \(keys.joined(separator: ", "))")
+                }
+                if case .null = value { continue }
+                guard let number = value.intValue else { throw APIError.invalid("`limits.\(key)` must be a whole number") }
+                numbers[key] = number
             }
-        default: throw APIError.invalid("`limits` must be an object {timeout_s?}")
+            return RunLimits(timeoutSeconds: numbers["timeout_s"].map { Int(clamping: $0) }, outputBytes: numbers["output_bytes"],
+                             memoryMB: numbers["memory_mb"].map { Int(clamping: $0) }, pids: numbers["pids"].map { Int(clamping: $0) })
+        default: throw APIError.invalid("`limits` must be an object {timeout_s?, output_bytes?, memory_mb?, pids?}")
+        }
+    }
+
+    /// `sandbox_paths: {read?: [path], write?: [path]}`; 422 for another shape (which paths are
+    /// allowed is checked with the rest of the run).
+    static func sandboxPaths(_ value: JSONValue?) throws -> SandboxPaths? {
+        func list(_ key: String, _ value: JSONValue?) throws -> [String]? {
+            switch value {
+            case nil, .null?: return nil
+            case .array(let items)?:
+                return try items.map {
+                    guard case .string(let s) = $0 else { throw APIError.invalid("`sandbox_paths.\(key)` must be a list of absolute paths") }
+                    return s
+                }
+            default: throw APIError.invalid("`sandbox_paths.\(key)` must be a list of absolute paths")
+            }
+        }
+        switch value {
+        case nil, .null?: return nil
+        case .object(let pairs)?:
+            if let other = pairs.first(where: { $0.0 != "read" && $0.0 != "write" }) {
+                throw APIError.invalid("`sandbox_paths.\(other.0)` is unknown: use read and write")
+            }
+            return SandboxPaths(read: try list("read", value?["read"]), write: try list("write", value?["write"]))
+        default: throw APIError.invalid("`sandbox_paths` must be an object {read?: [path], write?: [path]}")
         }
     }
 

@@ -102,6 +102,70 @@ import Glibc
         }
     }
 
+    @Test(.enabled(if: bwrapWorks)) func aRunsOwnPathsAreReadableOrWritableInsideThatRunOnly() throws {
+        let outside = TempDir("run-paths")
+        let readable = outside.file("data"), writable = outside.file("cache")
+        for folder in [readable, writable] { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        try "data\n".write(toFile: readable + "/d.txt", atomically: true, encoding: .utf8)
+        let h = try MexecHarness()
+        try h.start()
+        let probe = """
+            cat \(readable)/d.txt || echo "no-read"; touch \(readable)/x && echo "ro-written" || echo "ro-refused"
+            echo cached > \(writable)/c && echo "rw-written" || echo "rw-refused"
+            """
+        let given = try h.db.createRun(NewRun(spec: RunSpec(command: probe,
+                                                           sandboxPaths: SandboxPaths(read: [readable], write: [writable])))).id
+        #expect(try h.finished(given).status == .succeeded, "\(h.logs)")
+        #expect(try h.text(given) == "data\nro-refused\nrw-written\n")
+        #expect(try String(contentsOfFile: writable + "/c", encoding: .utf8) == "cached\n")
+        try FileManager.default.removeItem(atPath: writable + "/c")
+        // Another run, without them, sees neither.
+        let plain = try h.create(probe)
+        _ = try h.finished(plain)
+        let plainOut = try h.text(plain)
+        #expect(plainOut.hasPrefix("no-read\nro-refused\nrw-refused\n"), "\(plainOut)")
+        #expect(!FileManager.default.fileExists(atPath: writable + "/c"))
+        // A path that would bring the database, the runs directory or the workspaces back in is refused.
+        for path in [h.tmp.path, h.tmp.path + "/runs", (h.tmp.path as NSString).deletingLastPathComponent, "/", "relative"] {
+            #expect(throws: MDBError.self, "\(path)") {
+                _ = try h.db.createRun(NewRun(spec: RunSpec(command: "true", sandboxPaths: SandboxPaths(write: [path]))))
+            }
+        }
+        // A workspaces root mweb cannot know (mexec's own M_WORKSPACES, outside the database's folder)
+        // is checked by the executor.
+        let elsewhere = TempDir("run-paths-workspaces")
+        let own = try MexecHarness(env: ["M_WORKSPACES": elsewhere.path])
+        try own.start()
+        let sneaky = try own.db.createRun(NewRun(spec: RunSpec(command: "echo reached", sandboxPaths: SandboxPaths(read: [elsewhere.path])))).id
+        let ended = try own.finished(sneaky)
+        let sneakyOut = try own.text(sneaky)
+        #expect(ended.status == .failed && !sneakyOut.contains("reached"))
+        let notice = try own.events(sneaky).last { $0.type == EventType.notice }?.dataValue["text"]?.stringValue ?? ""
+        #expect(notice.contains("sandbox path") && notice.contains("workspaces root"), "\(notice)")
+    }
+
+    @Test(.enabled(if: bwrapWorks)) func anotherRunsAgentSocketIsOutOfReachByItsRealPath() throws {
+        let h = try MexecHarness()
+        try h.start()
+        let victim = try h.create("sleep 30")
+        let runs = Defaults.runsDirectory(databasePath: h.tmp.dbPath)
+        var socket = ""
+        #expect(eventually(timeout: 30) {
+            let folder = (try? FileManager.default.contentsOfDirectory(atPath: runs))?.first { $0.hasPrefix("\(victim)-") }
+            socket = folder.map { runs + "/" + $0 + "/agent.sock" } ?? ""
+            return !socket.isEmpty && FileManager.default.fileExists(atPath: socket)
+        }, "\(h.logs)")
+        let connect = "/usr/bin/python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); print(\"connected\")'"
+        // The path is right: from outside a sandbox it answers.
+        #expect(try Exec.run("/bin/sh", ["-c", "\(connect) \(socket)"]).stdout.contains("connected"))
+        let attacker = try h.create("\(connect) \(socket) 2>/dev/null || echo refused")
+        #expect(try h.finished(attacker).status == .succeeded, "\(h.logs)")
+        let out = try h.text(attacker)
+        #expect(out == "refused\n", "\(out)")
+        _ = try h.db.requestCancel(runId: victim, by: "test")
+        #expect(try h.finished(victim).status == .canceled)
+    }
+
     @Test(.enabled(if: bwrapWorks)) func aLongConfinedRunIsNotKilledWhenTheThreadThatStartedItEnds() throws {
         // bwrap's --die-with-parent follows the starting thread, which the executor does not keep:
         // a run that outlived that thread was SIGKILLed after a few seconds.

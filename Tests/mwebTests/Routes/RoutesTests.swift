@@ -57,6 +57,14 @@ import mdb
             #expect(confined.json?["spec"]?["sandbox"]?.stringValue == "none")
             #expect(confined.json?["spec"]?["network"]?.boolValue == false)
             #expect(confined.json?["spec"]?["limits"]?["timeout_s"]?.intValue == 30)
+            let limited = try await http(server.port, .post, "/api/v1/runs", token: server.steerToken,
+                                         body: #"{"command":"true","limits":{"output_bytes":1000,"memory_mb":64,"pids":32},"sandbox_paths":{"read":["/opt/tools"],"write":["/srv/login"]}}"#)
+            #expect(limited.status == 201)
+            #expect(limited.json?["spec"]?["limits"]?["output_bytes"]?.intValue == 1000)
+            #expect(limited.json?["spec"]?["limits"]?["memory_mb"]?.intValue == 64)
+            #expect(limited.json?["spec"]?["limits"]?["pids"]?.intValue == 32)
+            #expect(limited.json?["spec"]?["sandbox_paths"]?["read"] == .array([.string("/opt/tools")]))
+            #expect(limited.json?["spec"]?["sandbox_paths"]?["write"] == .array([.string("/srv/login")]))
 
             let bad: [(String, Int)] = [
                 (#"{"command":"#, 400), ("[1,2]", 422), (#"{"agent":"command"}"#, 422),
@@ -68,13 +76,29 @@ import mdb
                 (#"{"command":"x","sandbox":"docker"}"#, 422), (#"{"command":"x","network":"no"}"#, 422),
                 (#"{"command":"x","limits":{"timeout_s":0}}"#, 422), (#"{"command":"x","limits":{"timeout_s":"1m"}}"#, 422),
                 (#"{"command":"x","limits":5}"#, 422),
+                (#"{"command":"x","limits":{"output_bytes":0}}"#, 422), (#"{"command":"x","limits":{"memory_mb":1}}"#, 422),
+                (#"{"command":"x","limits":{"pids":2}}"#, 422), (#"{"command":"x","limits":{"pids":"many"}}"#, 422),
+                (#"{"command":"x","limits":{"cpu":1}}"#, 422), (#"{"command":"x","sandbox_paths":["/opt"]}"#, 422),
+                (#"{"command":"x","sandbox_paths":{"read":"/opt"}}"#, 422), (#"{"command":"x","sandbox_paths":{"exec":["/opt"]}}"#, 422),
+                (#"{"command":"x","sandbox_paths":{"read":["relative"]}}"#, 422),
             ]
+            // Nothing that holds or sits inside the database's folder (with the runs directory) or the workspaces root.
+            let folder = (server.db.path as NSString).deletingLastPathComponent
+            let workspaces = Defaults.workspacesRoot(databasePath: server.db.path, environment: ProcessInfo.processInfo.environment)
+            for path in ["/", folder, folder + "/runs", (folder as NSString).deletingLastPathComponent, workspaces + "/1"] {
+                for key in ["read", "write"] {
+                    let body = #"{"command":"x","sandbox_paths":{"\#(key)":["\#(path)"]}}"#
+                    let result = try await http(server.port, .post, "/api/v1/runs", token: server.steerToken, body: body)
+                    #expect(result.status == 422 && result.json?["error"]?["message"]?.stringValue?.contains("sandbox path") == true,
+                            "\(body) answered \(result.status)")
+                }
+            }
             for (body, status) in bad {
                 let result = try await http(server.port, .post, "/api/v1/runs", token: server.steerToken, body: body)
                 #expect(result.status == status, "\(body) answered \(result.status)")
                 #expect(result.errorCode != nil && result.json?["error"]?["message"]?.stringValue?.isEmpty == false)
             }
-            #expect(try server.db.runs(limit: 10, beforeId: nil, status: nil).count == 3, "bad input created nothing")
+            #expect(try server.db.runs(limit: 10, beforeId: nil, status: nil).count == 4, "bad input created nothing")
         }
     }
 
