@@ -110,6 +110,25 @@ func mcli(_ args: [String], db: String? = nil, stdin: String? = nil) throws -> P
         #expect(spec.pty == true)
     }
 
+    @Test func runTakesLimitsAndSandboxPaths() throws {
+        let tmp = TempDir()
+        _ = try mcli(["init"], db: tmp.dbPath)
+        let outside = TempDir("mcli-paths")
+        let r = try mcli(["run", "true", "--timeout", "60", "--output-limit", "5000", "--memory-mb", "256", "--pids", "64",
+                          "--sandbox-read", outside.path + "/ro", "--sandbox-write", outside.path + "/rw", "--json"], db: tmp.dbPath)
+        #expect(r.status == 0, "\(r.stderr)")
+        let id = try #require(JSONValue.parse(r.stdout)["id"]?.intValue)
+        let spec = try MDatabase(path: tmp.dbPath).run(id).parsedSpec
+        #expect(spec.limits == RunLimits(timeoutSeconds: 60, outputBytes: 5000, memoryMB: 256, pids: 64))
+        #expect(spec.sandboxPaths == SandboxPaths(read: [outside.path + "/ro"], write: [outside.path + "/rw"]))
+        // Out of range, or a path that would bring the database's folder in: refused, nothing queued.
+        for args in [["--pids", "2"], ["--memory-mb", "1"], ["--output-limit", "0"], ["--sandbox-write", tmp.path]] {
+            let refused = try mcli(["run", "true"] + args, db: tmp.dbPath)
+            #expect(refused.status != 0 && !refused.stderr.isEmpty, "\(args)")
+        }
+        #expect(try MDatabase(path: tmp.dbPath).runs(limit: 10).count == 1)
+    }
+
     @Test func logsPrintsWireEventsAsJSONLines() throws {
         let tmp = TempDir()
         _ = try mcli(["init"], db: tmp.dbPath)
