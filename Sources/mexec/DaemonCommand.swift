@@ -36,6 +36,7 @@ struct DaemonCommand: AsyncParsableCommand {
         let heartbeat = WorkerHeartbeat(db: db, workerId: workerId, intervalMilliseconds: options.heartbeat,
                                         systemd: systemd, logger: logger)
         logger.info("worker \(workerId) started: concurrency \(concurrency), workspaces \(options.workspacesRoot)")
+        if let moved = RunCgroup.leaveDelegatedRoot() { logger.info("\(moved)") }
         systemd.notify("READY=1\nSTATUS=claiming runs (concurrency \(concurrency))")
         let writer = OutputWriter(databasePath: options.databasePath, logger: logger)
         let group = ServiceGroup(configuration: .init(

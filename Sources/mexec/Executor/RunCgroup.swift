@@ -7,7 +7,9 @@ import Glibc
 /// (`limits.pids`) together, however many processes it starts, confined or not.
 ///
 /// The executor writes the cgroup itself, in whichever hierarchy it may write to:
-/// - cgroup v2 with the `memory` and `pids` controllers: `<mount>/m-runs/<name>`, with
+/// - cgroup v2 with the `memory` and `pids` controllers: beside the daemon's own leaf in a
+///   subtree systemd delegated to it (`Delegate=yes`: `<service>/m-runs/<name>`, see
+///   `leaveDelegatedRoot`), else at the top (`<mount>/m-runs/<name>`, root only), with
 ///   `memory.max`, `memory.swap.max = 0`, `memory.oom.group = 1` and `pids.max`;
 /// - cgroup v1 (`memory` and `pids` hierarchies): `<hierarchy>/<the executor's own cgroup>/<name>`,
 ///   with `memory.limit_in_bytes` (and `memsw`, without swap) and `pids.max`.
@@ -38,7 +40,7 @@ final class RunCgroup: @unchecked Sendable {
     /// Blocking file work: call it off the cooperative pool.
     static func create(name: String, memoryMB: Int?, pids: Int?) -> Result<RunCgroup, CgroupProblem> {
         let mounts = Mounts.read()
-        if let root = mounts.v2, let made = createV2(root: root, name: name, memoryMB: memoryMB, pids: pids) {
+        if let root = mounts.v2, let made = createV2(root: root, own: mounts.v2Own, name: name, memoryMB: memoryMB, pids: pids) {
             return .success(made)
         }
         return createV1(mounts: mounts, name: name, memoryMB: memoryMB, pids: pids)
@@ -103,8 +105,44 @@ final class RunCgroup: @unchecked Sendable {
 
     // MARK: - Making it
 
-    private static func createV2(root: String, name: String, memoryMB: Int?, pids: Int?) -> RunCgroup? {
+    /// The leaf a daemon moves itself into inside a delegated cgroup v2 subtree.
+    static let daemonLeaf = "daemon"
+
+    /// At the daemon's start, when its cgroup v2 subtree is its own to write (systemd's
+    /// `Delegate=yes` in mexec.service) and offers the memory and pids controllers: moves the
+    /// daemon into a leaf `daemon` of it. A cgroup that holds processes cannot hand controllers
+    /// down, so runs' cgroups (`m-runs/…`, beside that leaf) can have them only then; executors
+    /// the daemon starts inherit the leaf. Returns what was done, or nil when nothing was.
+    static func leaveDelegatedRoot() -> String? {
+        let mounts = Mounts.read()
+        // Root makes runs' cgroups at the top of the hierarchy instead, and leaves a cgroup
+        // systemd did not delegate where systemd put it.
+        guard getuid() != 0, let mount = mounts.v2, let own = mounts.v2Own, own != "/",
+              (own as NSString).lastPathComponent != daemonLeaf else { return nil }
+        let dir = mount + own
+        let available = (read(dir + "/cgroup.controllers") ?? "").split(separator: " ").map(String.init)
+        guard available.contains("memory"), available.contains("pids"),
+              access(dir + "/cgroup.subtree_control", W_OK) == 0, access(dir + "/cgroup.procs", W_OK) == 0 else { return nil }
+        let leaf = dir + "/" + daemonLeaf
+        guard mkdir(leaf, 0o755) == 0 || errno == EEXIST, write(String(getpid()), to: leaf + "/cgroup.procs") else { return nil }
+        return "moved into \(leaf), so that runs' memory and process limits get cgroups beside it"
+    }
+
+    private static func createV2(root: String, own: String?, name: String, memoryMB: Int?, pids: Int?) -> RunCgroup? {
         let wanted = (memoryMB == nil ? [] : ["memory"]) + (pids == nil ? [] : ["pids"])
+        // Beside the daemon's leaf in its delegated subtree, else at the top of the hierarchy.
+        var parents = [root]
+        if let own, (own as NSString).lastPathComponent == daemonLeaf {
+            parents.insert(root + (own as NSString).deletingLastPathComponent, at: 0)
+        }
+        for parent in parents {
+            if let made = createV2(parent: parent, name: name, wanted: wanted, memoryMB: memoryMB, pids: pids) { return made }
+        }
+        return nil
+    }
+
+    private static func createV2(parent: String, name: String, wanted: [String], memoryMB: Int?, pids: Int?) -> RunCgroup? {
+        let root = parent
         let available = (read(root + "/cgroup.controllers") ?? "").split(separator: " ").map(String.init)
         guard wanted.allSatisfy(available.contains) else { return nil }
         let base = root + "/m-runs"
@@ -178,6 +216,8 @@ final class RunCgroup: @unchecked Sendable {
         var v1: [String: String] = [:]
         /// The executor's cgroup path in each v1 controller's hierarchy.
         var ownPaths: [String: String] = [:]
+        /// The executor's cgroup path in the v2 hierarchy.
+        var v2Own: String?
 
         static func read() -> Mounts {
             var mounts = Mounts()
@@ -198,6 +238,7 @@ final class RunCgroup: @unchecked Sendable {
             for line in (RunCgroup.read("/proc/self/cgroup") ?? "").split(separator: "\n") {
                 let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
                 guard parts.count == 3 else { continue }
+                if parts[0] == "0" && parts[1].isEmpty { mounts.v2Own = String(parts[2]) }
                 for controller in parts[1].split(separator: ",") { mounts.ownPaths[String(controller)] = String(parts[2]) }
             }
             return mounts
