@@ -29,7 +29,8 @@ import mdb
     }
 
     @Test func everyReplyKindSurvivesTheRoundTrip() throws {
-        for reply: WriterWire.Reply in [.stored, .refused("lease lost"), .failed("disk full"), .notAllowed("not yours"), .requestsWaiting] {
+        for reply: WriterWire.Reply in [.stored, .refused("lease lost"), .failed("disk full"), .notAllowed("not yours"), .requestsWaiting,
+                                         .drain, .streamsEnded, .outputCapped] {
             let message = WriterWire.encode(reply: reply, number: 9)
             let decoded = try WriterWire.decodeReply(message[4...])
             #expect(decoded.number == 9)
