@@ -79,7 +79,7 @@ import mdb
         let id = try h.create("seq 1 100000; echo after-cap >&2")
         let run = try h.finished(id)
         #expect(run.status == .succeeded, "\(h.logs)")
-        #expect(try h.output(id, stream: "stdout").count <= 1000)
+        #expect(try h.output(id, stream: "stdout").count == 1000, "exactly the cap is kept")
         let notice = try h.events(id).first { $0.type == EventType.notice }?.dataValue["text"]?.stringValue ?? ""
         #expect(notice.contains("output cap of 1000 bytes reached"))
     }

@@ -82,7 +82,7 @@ import Glibc
         let id = try h.create("seq 1 100000; echo after-cap >&2")
         #expect(try h.finished(id).status == .succeeded, "\(h.logs)")
         let stored = try h.output(id, stream: "stdout").count + h.output(id, stream: "stderr").count
-        #expect(stored <= 1000)
+        #expect(stored == 1000, "exactly the cap is kept")
         let notices = try h.events(id).filter { $0.type == EventType.notice }.compactMap { $0.dataValue["text"]?.stringValue }
         #expect(notices.count == 1 && notices[0].contains("output cap of 1000 bytes reached"), "\(notices)")
         #expect(h.executorLog(id).contains("the shared writer reads this run's stdout and stderr"), "\(h.logs)")
