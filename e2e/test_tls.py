@@ -88,3 +88,4 @@ def test_over_tls_the_cookie_is_host_prefixed_secure_and_same_origin_only(mweb_t
     assert runs_in(db) == 2
     page = request(port, cert, "GET", "/")
     assert page[0] == 200 and "frame-ancestors 'none'" in page[1]["Content-Security-Policy"]
+
