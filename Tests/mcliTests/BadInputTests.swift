@@ -121,6 +121,9 @@ func mcli(_ args: [String], db: String? = nil, stdin: String? = nil) throws -> P
         let spec = try MDatabase(path: tmp.dbPath).run(id).parsedSpec
         #expect(spec.limits == RunLimits(timeoutSeconds: 60, outputBytes: 5000, memoryMB: 256, pids: 64))
         #expect(spec.sandboxPaths == SandboxPaths(read: [outside.path + "/ro"], write: [outside.path + "/rw"]))
+        let shown = try mcli(["show", String(id)], db: tmp.dbPath).stdout
+        #expect(shown.contains("timeout 60 s, output 5000 bytes, memory 256 MiB, 64 processes"), "\(shown)")
+        #expect(shown.contains("sandbox reads    \(outside.path)/ro") && shown.contains("sandbox writes   \(outside.path)/rw"), "\(shown)")
         // Out of range, or a path that would bring the database's folder in: refused, nothing queued.
         for args in [["--pids", "2"], ["--memory-mb", "1"], ["--output-limit", "0"], ["--sandbox-write", tmp.path]] {
             let refused = try mcli(["run", "true"] + args, db: tmp.dbPath)

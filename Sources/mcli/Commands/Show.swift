@@ -23,6 +23,10 @@ struct Show: AsyncParsableCommand {
                 ("pty", spec.pty == true ? "yes" : nil), ("repo", run.repoUrl), ("ref", run.repoRef),
                 ("base commit", run.baseCommit), ("workspace", run.workspace), ("sandbox", run.sandboxMode + (run.confinement.map {
                     $0 == "none" ? ", NOT confined (warning)" : ", confined with \($0)" } ?? "")),
+                ("network", spec.network == false ? "none" : nil),
+                ("limits", Self.describe(spec.limits)),
+                ("sandbox reads", spec.sandboxPaths?.read?.joined(separator: " ")),
+                ("sandbox writes", spec.sandboxPaths?.write?.joined(separator: " ")),
                 ("created", run.createdAt), ("started", run.startedAt), ("finished", run.finishedAt),
                 ("worker", run.workerId), ("lease until", run.leaseExpiresAt),
                 ("cancel requested", run.cancelRequestedAt), ("events", String(run.lastSeq)),
@@ -31,5 +35,13 @@ struct Show: AsyncParsableCommand {
                 if let value { Output.line(name.padding(toLength: 17, withPad: " ", startingAt: 0) + value) }
             }
         }
+    }
+
+    /// "timeout 60 s, output 5000 bytes, memory 256 MiB, 64 processes", or nil without limits.
+    static func describe(_ limits: RunLimits?) -> String? {
+        guard let limits else { return nil }
+        let parts = [limits.timeoutSeconds.map { "timeout \($0) s" }, limits.outputBytes.map { "output \($0) bytes" },
+                     limits.memoryMB.map { "memory \($0) MiB" }, limits.pids.map { "\($0) processes" }].compactMap { $0 }
+        return parts.isEmpty ? nil : parts.joined(separator: ", ")
     }
 }
