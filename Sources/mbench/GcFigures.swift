@@ -3,11 +3,20 @@ import GRDB
 
 /// What `mcli gc` took in the loaded latency scenario with gc, and the seeding of what it deletes.
 final class GcFigures: @unchecked Sendable {
-    private let lock = NSLock()
-    private var result: (seconds: Double, events: Int64)?
+    private let done = NSCondition()
+    private var result: (seconds: Double, events: Int64, error: String?)?
 
-    func finished(seconds: Double, events: Int64) { lock.withLock { result = (seconds, events) } }
-    var value: (seconds: Double, events: Int64)? { lock.withLock { result } }
+    func finished(seconds: Double, events: Int64, error: String?) {
+        done.withLock { result = (seconds, events, error); done.broadcast() }
+    }
+
+    var value: (seconds: Double, events: Int64, error: String?)? { done.withLock { result } }
+
+    /// Waits until gc has finished, at most `timeout` seconds.
+    func wait(timeout: Double) {
+        let deadline = Date().addingTimeInterval(timeout)
+        done.withLock { while result == nil && done.wait(until: deadline) {} }
+    }
 
     /// Stores 100 finished runs from 2000 holding `events` output events between them,
     /// in one transaction, as old history for gc to delete.

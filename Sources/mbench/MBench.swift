@@ -87,7 +87,9 @@ struct RunBench: AsyncParsableCommand {
                                      m: with.m, baseline: without.m, baselineName: "same load, no gc", unit: "ms"))
             }
             let figures = gc.value
-            rows.append(BenchRow(scenario: "latency-gc", metric: "gc: seconds to delete \(figures?.events ?? -1) events under that load",
+            if let error = figures?.error { FileHandle.standardError.write(Data("mbench: gc failed: \(error)\n".utf8)) }
+            rows.append(BenchRow(scenario: "latency-gc",
+                                 metric: figures?.error == nil ? "gc: seconds to delete \(figures?.events ?? -1) events under that load" : "gc: FAILED after",
                                  m: figures?.seconds ?? .nan, baseline: nil, baselineName: nil, unit: "s"))
             return rows
         }

@@ -189,11 +189,18 @@ struct Scenarios {
             Thread.detachNewThread {
                 usleep(2_500_000)
                 let start = Date()
-                let report = try? cluster.runTool("mcli", ["gc", "--db", cluster.dbPath, "--older-than", "1d", "--json"])
-                gc?.finished(seconds: Date().timeIntervalSince(start),
-                             events: report.flatMap { try? JSONValue.parse($0)["events"]?.intValue } ?? -1)
+                do {
+                    // At the lowest CPU priority, as m-gc.service runs it (Nice=19).
+                    let report = try cluster.runTool("mcli", ["gc", "--db", cluster.dbPath, "--older-than", "1d", "--json"], nice: 19)
+                    gc?.finished(seconds: Date().timeIntervalSince(start),
+                                 events: (try? JSONValue.parse(report))?["events"]?.intValue ?? -1, error: nil)
+                } catch {
+                    gc?.finished(seconds: Date().timeIntervalSince(start), events: -1, error: "\(error)")
+                }
             }
         }
+        // The cluster (and its database) must outlive gc: wait for it before the scenario ends.
+        defer { gc?.wait(timeout: 600) }
         let api = Api(baseURL: cluster.baseURL, token: cluster.token)
         let recorder = LatencyRecorder()
         let reconnects = LockedCounter()
