@@ -43,6 +43,8 @@ let package = Package(
         .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode"),
         // libsystemd's sd_notify, for Type=notify units and the watchdog.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd"),
+        // sd_notify for Type=notify units (readiness, status, watchdog), shared by mexec and mweb.
+        .target(name: "MSystemd", dependencies: ["CSystemd"]),
         // posix_spawn's GNU extensions (chdir, closefrom), hidden from Swift's Glibc module.
         .target(name: "CProcess"),
         // Starting child processes with posix_spawn (agents, executors, git), shared by mexec and mgit.
@@ -52,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "mexec",
             dependencies: [
-                "mdb", "magent", "mgit", "CSystemd", "CProcess", "MProcess",
+                "mdb", "magent", "mgit", "MSystemd", "CProcess", "MProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -61,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "mweb",
             dependencies: [
-                "mdb", "MAuth", "MProcess",
+                "mdb", "MAuth", "MProcess", "MSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -79,6 +81,7 @@ let package = Package(
                 "mdb", "magent", "MAuth", "MProcess", "CQRencode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // mbench: M's figures beside baselines measured in the same run (not part of the tests).
@@ -107,7 +110,7 @@ let package = Package(
         .testTarget(
             name: "mwebTests",
             dependencies: [
-                "mweb", "mdb", "MAuth", "MTestSupport",
+                "mweb", "mdb", "MAuth", "MProcess", "MTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ]

@@ -16,7 +16,7 @@ struct MBench: AsyncParsableCommand {
 struct RunBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the scenarios (the default).")
 
-    static let allScenarios = ["append", "changewatch", "ingest", "latency", "latency-light", "replay", "idle", "approval", "fanout"]
+    static let allScenarios = ["append", "changewatch", "ingest", "latency", "latency-light", "latency-gc", "replay", "idle", "approval", "fanout"]
 
     @Option(help: "Scenarios to run, comma-separated (default: all): \(RunBench.allScenarios.joined(separator: ", ")).")
     var only: String?
@@ -68,6 +68,30 @@ struct RunBench: AsyncParsableCommand {
             let runs = latencyRuns ?? (quick ? 10 : 50)
             return try await scenarios.latency(runs: runs, clientsPerRun: clientsPerRun, seconds: quick ? 5 : 20,
                                                label: "\(runs) runs × 200 lines/s, \(runs * clientsPerRun) clients,")
+        }
+        await step("latency-gc") {
+            // The loaded scenario twice: as it is, then while `mcli gc` deletes old runs' events.
+            let runs = latencyRuns ?? (quick ? 10 : 50)
+            let events = quick ? 200_000 : 1_000_000
+            let label = "\(runs) runs × 200 lines/s, \(runs * clientsPerRun) clients,"
+            let seconds: Double = quick ? 5 : 20
+            let plain = try await scenarios.latency(runs: runs, clientsPerRun: clientsPerRun, seconds: seconds, label: label)
+            let gc = GcFigures()
+            let loaded = try await scenarios.latency(runs: runs, clientsPerRun: clientsPerRun, seconds: seconds, label: label,
+                                                     gcEvents: events, gc: gc)
+            var rows: [BenchRow] = []
+            for name in ["p50", "p99", "max"] {
+                guard let with = loaded.first(where: { $0.metric.hasSuffix(" \(name)") }),
+                      let without = plain.first(where: { $0.metric.hasSuffix(" \(name)") }) else { continue }
+                rows.append(BenchRow(scenario: "latency-gc", metric: "\(label) \(name) while gc deletes \(events) events",
+                                     m: with.m, baseline: without.m, baselineName: "same load, no gc", unit: "ms"))
+            }
+            let figures = gc.value
+            if let error = figures?.error { FileHandle.standardError.write(Data("mbench: gc failed: \(error)\n".utf8)) }
+            rows.append(BenchRow(scenario: "latency-gc",
+                                 metric: figures?.error == nil ? "gc: seconds to delete \(figures?.events ?? -1) events under that load" : "gc: FAILED after",
+                                 m: figures?.seconds ?? .nan, baseline: nil, baselineName: nil, unit: "s"))
+            return rows
         }
         await step("replay") { try await scenarios.replay() }
         await step("idle") { try await scenarios.idle() }

@@ -172,14 +172,35 @@ struct Scenarios {
     // MARK: latency
 
     /// Agent stdout → WebSocket frame under load, beside the same lines over a direct pipe.
-    func latency(runs: Int, clientsPerRun: Int, seconds: Double, label: String) async throws -> [BenchRow] {
+    /// With `gcEvents`, old finished runs holding that many events are stored
+    /// first, and `mcli gc` deletes them while the runs stream (`gc` gets what it took).
+    func latency(runs: Int, clientsPerRun: Int, seconds: Double, label: String,
+                 gcEvents: Int? = nil, gc: GcFigures? = nil) async throws -> [BenchRow] {
         let rate = 200.0
         let count = Int(rate * seconds)
         // --trace <dir>, loaded scenario only: the servers' logs go there too.
-        let traced = runs > 1 ? traceDirectory : nil
+        let traced = runs > 1 && gcEvents == nil ? traceDirectory : nil
         let cluster = try Cluster(logDirectory: traced)
         defer { cluster.stop() }
         try cluster.start(concurrency: runs)
+        if let gcEvents {
+            try GcFigures.seed(databasePath: cluster.dbPath, events: gcEvents)
+            // The agents wait 2 s before their first line: gc starts once they stream.
+            Thread.detachNewThread {
+                usleep(2_500_000)
+                let start = Date()
+                do {
+                    // At the lowest CPU priority, as m-gc.service runs it (Nice=19).
+                    let report = try cluster.runTool("mcli", ["gc", "--db", cluster.dbPath, "--older-than", "1d", "--json"], nice: 19)
+                    gc?.finished(seconds: Date().timeIntervalSince(start),
+                                 events: (try? JSONValue.parse(report))?["events"]?.intValue ?? -1, error: nil)
+                } catch {
+                    gc?.finished(seconds: Date().timeIntervalSince(start), events: -1, error: "\(error)")
+                }
+            }
+        }
+        // The cluster (and its database) must outlive gc: wait for it before the scenario ends.
+        defer { gc?.wait(timeout: 600) }
         let api = Api(baseURL: cluster.baseURL, token: cluster.token)
         let recorder = LatencyRecorder()
         let reconnects = LockedCounter()

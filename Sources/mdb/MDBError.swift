@@ -14,6 +14,7 @@ public enum MDBError: Error, Equatable, CustomStringConvertible, Sendable {
     case runFinished(id: Int64, status: String)
     case leaseLost(runId: Int64, workerId: String)
     case invalidArgument(String)
+    case migrationWaitsForRuns(path: String, version: Int, name: String, why: String, runIds: [Int64])
 
     public var description: String {
         switch self {
@@ -45,6 +46,9 @@ public enum MDBError: Error, Equatable, CustomStringConvertible, Sendable {
             return "worker \(workerId) no longer holds the lease on run \(runId)"
         case .invalidArgument(let message):
             return message
+        case .migrationWaitsForRuns(let path, let version, let name, let why, let runIds):
+            let runs = runIds.map(String.init).joined(separator: ", ")
+            return "\(path) needs migration \(version) (\(name)), which the executors of the running runs cannot follow (\(why)): it waits until run(s) \(runs) end. Nothing was changed. Let them finish (`mcli runs` shows them) or cancel them (`mcli cancel ID`), then start this M again"
         }
     }
 }

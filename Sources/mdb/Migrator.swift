@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// Applies the SQL files of `migrations/` in order, one transaction each, and
@@ -5,9 +6,26 @@ import GRDB
 public enum Migrator {
     /// One forward-only schema step, embedded from `migrations/NNNN_name.sql`.
     public struct Migration: Sendable {
+        /// Its number, from the file name.
         public let version: Int
+        /// Its name, from the file name.
         public let name: String
+        /// The statements, applied in one transaction.
         public let sql: String
+        /// Why an executor of the previous M could not go on after it, if it
+        /// cannot: the file says so in a line `-- breaking: <why>`. Such a
+        /// migration waits until no run is running or waiting.
+        public let breaking: String?
+
+        /// A migration from its file's parts; `breaking` is read from the SQL.
+        public init(version: Int, name: String, sql: String) {
+            self.version = version
+            self.name = name
+            self.sql = sql
+            breaking = sql.split(separator: "\n").lazy
+                .first { $0.hasPrefix("-- breaking:") }
+                .map { $0.dropFirst("-- breaking:".count).trimmingCharacters(in: .whitespaces) }
+        }
     }
 
     /// Every migration this build knows, in order. A test checks this list
@@ -20,6 +38,7 @@ public enum Migrator {
         Migration(version: 5, name: "pairing_deadline", sql: text(PackageResources._005_pairing_deadline_sql)),
         Migration(version: 7, name: "confinement", sql: text(PackageResources._007_confinement_sql)),
         Migration(version: 8, name: "push", sql: text(PackageResources._008_push_sql)),
+        Migration(version: 12, name: "web_listeners", sql: text(PackageResources._012_web_listeners_sql)),
     ]
 
     /// The newest schema version this build knows.
@@ -33,9 +52,14 @@ public enum Migrator {
         return try Int.fetchAll(db, sql: "SELECT version FROM schema_migrations ORDER BY version")
     }
 
-    /// Applies every pending migration, at most up to `target`; returns the versions applied.
+    /// Applies every pending migration of `migrations`, at most up to
+    /// `target`; returns the versions applied. A breaking migration is refused
+    /// while runs are running or waiting: their executors are the previous
+    /// M's and would fail on the new schema mid-run.
     @discardableResult
-    public static func migrate(_ writer: some DatabaseWriter, path: String, upTo target: Int? = nil) throws -> [Int] {
+    public static func migrate(_ writer: some DatabaseWriter, path: String, upTo target: Int? = nil,
+                               migrations: [Migration] = all) throws -> [Int] {
+        let latestVersion = migrations.last?.version ?? 0
         let limit = target ?? latestVersion
         // Check first, outside any write, so that a newer database is refused
         // without taking the write lock.
@@ -44,12 +68,21 @@ public enum Migrator {
             throw MDBError.databaseTooNew(path: path, version: newest, known: latestVersion)
         }
         var done: [Int] = []
-        for migration in all where migration.version <= limit {
+        for migration in migrations where migration.version <= limit {
             let didApply: Bool = try writer.writeWithoutTransaction { db in
                 var result = false
                 try db.inTransaction(.immediate) {
                     // Re-read inside the write lock: another process may have migrated meanwhile.
                     if try appliedVersions(db).contains(migration.version) { return .commit }
+                    if let why = migration.breaking {
+                        let active = try Int64.fetchAll(db, sql: """
+                            SELECT id FROM runs WHERE status IN ('running', 'waiting_approval') ORDER BY id
+                            """)
+                        if !active.isEmpty {
+                            throw MDBError.migrationWaitsForRuns(path: path, version: migration.version, name: migration.name,
+                                                                 why: why, runIds: active)
+                        }
+                    }
                     try db.execute(sql: migration.sql)
                     try db.execute(
                         sql: "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",

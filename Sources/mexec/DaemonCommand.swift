@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MSystemd
 import mdb
 import ServiceLifecycle
 

@@ -52,7 +52,7 @@ extension APIError {
             self.init(.conflict, "run_finished", error.description)
         case .invalidArgument(let message):
             self.init(.unprocessableContent, "invalid", message)
-        case .leaseLost, .databaseMissing, .notADatabase, .databaseTooNew:
+        case .leaseLost, .databaseMissing, .notADatabase, .databaseTooNew, .migrationWaitsForRuns:
             self.init(.serviceUnavailable, "unavailable", error.description)
         }
     }

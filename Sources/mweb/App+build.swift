@@ -23,6 +23,7 @@ func buildApplication(config: AppConfig, logger: Logger? = nil,
                         logger: logger, bell: bell)
     let links = PushLinks(publicURL: config.publicURL)
     let push = PushService(db: db, bell: bell, links: links, policy: config.pushRetry, logger: logger)
+    let presence = Presence(db: db, config: config, logger: logger)
     let router = buildRouter(store: ThreadedStore(db: db), fanOut: fanOut, config: config)
     let scheme = config.tls == nil ? "http" : "https"
     let webSocketResponder = router.buildResponder()
@@ -42,10 +43,11 @@ func buildApplication(config: AppConfig, logger: Logger? = nil,
         router: router,
         server: server,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "mweb"),
-        services: [tailer, push],
+        services: [tailer, push, presence],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? config.port
             links.listening(at: "\(scheme)://\(config.host):\(port)")
+            await presence.listening(port: port)
             await onListening("\(scheme)://\(config.host):\(port)")
         },
         logger: logger

@@ -47,6 +47,8 @@ struct MWeb: AsyncParsableCommand {
     var maxConnections = WebDefaults.maxConnections
 
     func run() async throws {
+        // Logs go to stderr (the journal under systemd); stdout carries only the listening line.
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var config = AppConfig(databasePath: Defaults.databasePath(explicit: db))
         config.host = host
         config.port = port

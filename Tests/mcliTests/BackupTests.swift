@@ -17,6 +17,8 @@ import mdb
         let destination = m.tmp.file("backup.db")
         let backup = try Exec.run("mcli", ["backup", "--db", m.tmp.dbPath, destination, "--json"])
         #expect(backup.status == 0, "\(backup.stderr)")
+        // One line for the journal (stderr is not a terminal here), with the figures as metadata.
+        #expect(backup.stderr.contains("backup: written") && backup.stderr.contains("last_event_id="), "\(backup.stderr)")
         let report = try JSONValue.parse(backup.stdout)
         #expect(report["integrity"]?.stringValue == "ok")
         #expect((report["last_event_id"]?.intValue ?? 0) >= before)
@@ -72,5 +74,23 @@ import mdb
         let result = try Exec.run("mcli", ["restore", "--db", tmp.dbPath, tmp.file("junk.db")])
         #expect(result.status == 2)
         #expect(try Data(contentsOf: URL(fileURLWithPath: tmp.dbPath)) == original, "nothing was changed")
+    }
+
+    /// A copy that fails half way (here: a file size limit) puts the previous database back.
+    @Test func aRestoreThatCannotWriteTheCopyPutsThePreviousDatabaseBack() throws {
+        let tmp = TempDir("mcli-restore-fail")
+        try Exec.run("mcli", ["init", "--db", tmp.dbPath])
+        #expect(try Exec.run("mcli", ["backup", "--db", tmp.dbPath, tmp.file("backup.db")]).status == 0)
+        #expect(try Exec.run("mcli", ["token", "create", "--db", tmp.dbPath, "--name", "after-backup"]).status == 0)
+        let original = try Data(contentsOf: URL(fileURLWithPath: tmp.dbPath))
+        #expect(((try? FileManager.default.attributesOfItem(atPath: tmp.file("backup.db"))[.size] as? Int) ?? 0) > 16 * 1024)
+        // SIGXFSZ ignored (it stays ignored across exec): the write fails with EFBIG instead.
+        let result = try Exec.run("/bin/sh", ["-c", "trap '' XFSZ; ulimit -f 16; exec \"$0\" restore --db \"$1\" \"$2\"",
+                                              Binaries.path("mcli"), tmp.dbPath, tmp.file("backup.db")])
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("the previous database is back in place"), "\(result.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: tmp.dbPath)) == original, "the database is the one from before")
+        let left = try FileManager.default.contentsOfDirectory(atPath: tmp.path)
+        #expect(!left.contains { $0.contains(".before-restore-") || $0.hasSuffix(".restoring") }, "\(left)")
     }
 }

@@ -72,7 +72,9 @@ func ids(_ value: JSONValue?) -> [Int64] {
         let planned = try JSONValue.parse(dry.stdout)
         #expect(planned["dry_run"]?.boolValue == true)
         #expect(ids(planned["run_ids"]) == Array(runs.dropLast()), "--keep-last 1 keeps the newest")
-        let real = try JSONValue.parse(try Exec.run("mcli", ["gc", "--db", m.tmp.dbPath, "--older-than", "1d", "--keep-last", "1", "--json"]).stdout)
+        let gc = try Exec.run("mcli", ["gc", "--db", m.tmp.dbPath, "--older-than", "1d", "--keep-last", "1", "--json"])
+        #expect(gc.stderr.contains("gc: pruned") && gc.stderr.contains("runs=2"), "one log line for the journal: \(gc.stderr)")
+        let real = try JSONValue.parse(gc.stdout)
         #expect(ids(real["run_ids"]) == ids(planned["run_ids"]) && real["events"]?.intValue == planned["events"]?.intValue)
         #expect(try m.db.read { try Int64.fetchAll($0, sql: "SELECT id FROM runs") } == [runs[2]])
     }

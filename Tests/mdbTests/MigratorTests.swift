@@ -74,4 +74,41 @@ func schemaDefinitions(_ db: Database) throws -> [String: String] {
         let db = try MDatabase(path: tmp.dbPath, create: true)
         #expect(try Migrator.migrate(db.pool, path: tmp.dbPath).isEmpty)
     }
+
+    /// A migration marked `-- breaking:` (one an old executor could not follow)
+    /// waits while runs are running or waiting, says which, changes nothing,
+    /// and applies once they have ended.
+    @Test func aBreakingMigrationWaitsUntilTheRunsEnd() throws {
+        let tmp = TempDir()
+        let db = try MDatabase(path: tmp.dbPath, create: true)
+        let running = try db.createRun(NewRun(spec: RunSpec(command: "a")))
+        let waiting = try db.createRun(NewRun(spec: RunSpec(command: "b")))
+        let queued = try db.createRun(NewRun(spec: RunSpec(command: "c")))
+        _ = try db.claimNextRun(workerId: "old")
+        _ = try db.claimNextRun(workerId: "old")
+        try db.write { try $0.execute(sql: "UPDATE runs SET status = 'waiting_approval' WHERE id = ?", arguments: [waiting.id]) }
+        let breaking = Migrator.Migration(version: Migrator.latestVersion + 1, name: "rename_output", sql: """
+            -- breaking: events.type 'output' becomes 'stdout', which an older executor does not write
+            CREATE TABLE renamed (x INTEGER);
+            """)
+        #expect(breaking.breaking == "events.type 'output' becomes 'stdout', which an older executor does not write")
+        #expect(Migrator.all.allSatisfy { $0.breaking == nil }, "no shipped migration is breaking yet")
+        let migrations = Migrator.all + [breaking]
+        #expect(throws: MDBError.migrationWaitsForRuns(path: tmp.dbPath, version: breaking.version, name: "rename_output",
+                                                       why: breaking.breaking ?? "", runIds: [running.id, waiting.id])) {
+            try Migrator.migrate(db.pool, path: tmp.dbPath, migrations: migrations)
+        }
+        let message = MDBError.migrationWaitsForRuns(path: tmp.dbPath, version: breaking.version, name: "rename_output",
+                                                     why: "x", runIds: [running.id, waiting.id]).description
+        #expect(message.contains("run(s) \(running.id), \(waiting.id) end") && message.contains("Nothing was changed"))
+        #expect(try db.read { try $0.tableExists("renamed") } == false)
+        #expect(try db.schemaVersions().last == Migrator.latestVersion)
+        // A queued run has no executor yet: only running and waiting ones hold it back.
+        for id in [running.id, waiting.id] {
+            try db.write { try $0.execute(sql: "UPDATE runs SET status = 'succeeded', finished_at = '2026-01-01T00:00:00.000Z' WHERE id = ?", arguments: [id]) }
+        }
+        #expect(try db.run(queued.id).status == .queued)
+        #expect(try Migrator.migrate(db.pool, path: tmp.dbPath, migrations: migrations) == [breaking.version])
+        #expect(try db.read { try $0.tableExists("renamed") })
+    }
 }

@@ -24,7 +24,7 @@ struct Backup: AsyncParsableCommand {
             let db = try global.open()
             let destination = self.destination
             let start = Date()
-            let progress = BackupProgress(destination: destination, sourceBytes: Gc.fileBytes(db.path))
+            let progress = BackupProgress(destination: destination, sourceBytes: FileSizes.database(db.path))
             progress.start()
             defer { progress.stop() }
             try await offThePool { try db.backup(to: destination) }
@@ -35,8 +35,12 @@ struct Backup: AsyncParsableCommand {
                 throw CLIError(description: "the copy failed its integrity check (\(problems.prefix(3).joined(separator: "; "))) and was removed: run `mcli backup` again, and check the disk")
             }
             let summary = try MDatabase.summary(path: destination)
-            let bytes = Gc.fileBytes(destination)
+            let bytes = FileSizes.database(destination)
             let seconds = Date().timeIntervalSince(start)
+            OperationLog.info("backup: written", [
+                "path": "\(destination)", "bytes": "\(bytes)", "events": "\(summary.events)",
+                "last_event_id": "\(summary.lastEventId)", "seconds": "\(String(format: "%.1f", seconds))",
+            ])
             if global.json {
                 Output.line(JSONValue.object([
                     ("path", .string(destination)), ("bytes", .int(bytes)), ("integrity", .string("ok")),
@@ -45,7 +49,7 @@ struct Backup: AsyncParsableCommand {
                     ("seconds", .double((seconds * 1000).rounded() / 1000)),
                 ]).text)
             } else {
-                Output.line("backup written to \(destination): \(Gc.size(bytes)), \(summary.runs) runs, \(summary.events) events (up to event \(summary.lastEventId)), integrity ok, in \(String(format: "%.1f", seconds)) s")
+                Output.line("backup written to \(destination): \(FileSizes.text(bytes)), \(summary.runs) runs, \(summary.events) events (up to event \(summary.lastEventId)), integrity ok, in \(String(format: "%.1f", seconds)) s")
             }
         }
     }
@@ -70,7 +74,7 @@ final class BackupProgress: @unchecked Sendable {
             defer { done.unlock() }
             while !stopped {
                 if !done.wait(until: Date().addingTimeInterval(1)), !stopped {
-                    let line = "\r\u{1b}[Kbackup: \(Gc.size(Gc.fileBytes(destination))) written (the database is \(Gc.size(sourceBytes)) with its WAL)"
+                    let line = "\r\u{1b}[Kbackup: \(FileSizes.text(FileSizes.database(destination))) written (the database is \(FileSizes.text(sourceBytes)) with its WAL)"
                     FileHandle.standardError.write(Data(line.utf8))
                 }
             }
@@ -116,7 +120,21 @@ struct Restore: AsyncParsableCommand {
                 throw CLIError(description: "\(source) was written by a newer M (schema \(summary.schemaVersion), this one knows \(Migrator.latestVersion)): upgrade M first")
             }
             let kept = try Restore.moveAside(files)
-            try await offThePool { try Restore.copyDurably(source, to: target) }
+            do {
+                try await offThePool { try Restore.copyDurably(source, to: target) }
+            } catch {
+                try? FileManager.default.removeItem(atPath: target + ".restoring")
+                guard let kept else {
+                    throw CLIError(description: "cannot copy \(source) to \(target) (\(error.localizedDescription)): nothing was there before, nothing was changed; check the disk and the directory's permissions")
+                }
+                do {
+                    try Restore.moveBack(kept, to: files)
+                } catch {
+                    throw CLIError(description: "cannot copy \(source) to \(target), and the previous database could not be moved back (\(error.localizedDescription)): it is kept as \(kept) (with its -wal/-shm); rename those to \(target) by hand")
+                }
+                throw CLIError(description: "cannot copy \(source) to \(target) (\(error.localizedDescription)): the previous database is back in place, nothing was changed; check the disk space and the directory's permissions")
+            }
+            OperationLog.info("restore: done", ["path": "\(target)", "source": "\(source)", "kept": "\(kept ?? "")"])
             Output.line("restored \(target) from \(source): \(summary.runs) runs, \(summary.events) events"
                 + (kept.map { "; the previous database is kept as \($0)" } ?? ""))
         }
@@ -134,6 +152,15 @@ struct Restore: AsyncParsableCommand {
             try fm.moveItem(atPath: file, toPath: aside + suffix)
         }
         return aside
+    }
+
+    /// Undoes `moveAside`: puts `aside` (and its `-wal`/`-shm`) back as `files`.
+    static func moveBack(_ aside: String, to files: [String]) throws {
+        let fm = FileManager.default
+        for (file, suffix) in zip(files, ["", "-wal", "-shm"]) where fm.fileExists(atPath: aside + suffix) {
+            try? fm.removeItem(atPath: file)
+            try fm.moveItem(atPath: aside + suffix, toPath: file)
+        }
     }
 
     /// Copies `source` to a temporary file beside `target`, fsyncs it and renames it into place.

@@ -43,6 +43,11 @@ struct Gc: AsyncParsableCommand {
             let report = try await offThePool {
                 try Gc.collect(db, runs: runs, dryRun: dryRun, vacuum: vacuum)
             }
+            OperationLog.info(dryRun ? "gc: dry run" : "gc: pruned", [
+                "runs": "\(report.runIds.count)", "events": "\(report.events)", "workspace_bytes": "\(report.workspaceBytes)",
+                "database_bytes_freed": "\(report.databaseBytesFreed)", "file_bytes_after": "\(report.fileBytesAfter)",
+                "finished_before": "\(cutoff)", "failures": "\(report.failures.count)",
+            ])
             if global.json {
                 Output.line(report.json(cutoff: cutoff).text)
             } else {
@@ -76,12 +81,12 @@ struct Gc: AsyncParsableCommand {
             let kept = keepLast > 0 ? ", keeping the \(keepLast) newest" : ""
             guard !runIds.isEmpty else { return "nothing to delete: no run finished before \(cutoff)\(kept)" }
             var lines = [dryRun
-                ? "would delete \(runIds.count) runs finished before \(cutoff)\(kept): \(events) events, \(Gc.size(workspaceBytes)) of workspaces (nothing changed: --dry-run)"
-                : "deleted \(runIds.count) runs finished before \(cutoff)\(kept): \(events) events, \(Gc.size(workspaceBytes)) of workspaces"]
+                ? "would delete \(runIds.count) runs finished before \(cutoff)\(kept): \(events) events, \(FileSizes.text(workspaceBytes)) of workspaces (nothing changed: --dry-run)"
+                : "deleted \(runIds.count) runs finished before \(cutoff)\(kept): \(events) events, \(FileSizes.text(workspaceBytes)) of workspaces"]
             if !dryRun {
                 lines.append(fileBytesAfter < fileBytesBefore
-                    ? "the database file went from \(Gc.size(fileBytesBefore)) to \(Gc.size(fileBytesAfter))"
-                    : "\(Gc.size(databaseBytesFreed)) freed inside the database file, reused by new events (--vacuum gives it back to the disk)")
+                    ? "the database file went from \(FileSizes.text(fileBytesBefore)) to \(FileSizes.text(fileBytesAfter))"
+                    : "\(FileSizes.text(databaseBytesFreed)) freed inside the database file, reused by new events (--vacuum gives it back to the disk)")
             }
             lines += failures.map { "warning: \($0)" }
             return lines.joined(separator: "\n")
@@ -91,7 +96,7 @@ struct Gc: AsyncParsableCommand {
     /// Deletes `runs` (events in batches, then the run and what hangs off it,
     /// then its workspace) and measures what that freed. Blocking: call it off the pool.
     static func collect(_ db: MDatabase, runs: [PrunableRun], dryRun: Bool, vacuum: Bool) throws -> Report {
-        let fileBefore = fileBytes(db.path)
+        let fileBefore = FileSizes.database(db.path)
         var report = Report(dryRun: dryRun, runIds: [], events: 0, workspaceBytes: 0, databaseBytesFreed: 0,
                             fileBytesBefore: fileBefore, fileBytesAfter: fileBefore, failures: [])
         let pagesBefore = try db.pageCounts()
@@ -119,7 +124,7 @@ struct Gc: AsyncParsableCommand {
         if vacuum { try db.vacuum() }
         // Bound the WAL: what gc wrote would otherwise stay in it until the next checkpoint.
         try db.truncateWAL()
-        report.fileBytesAfter = fileBytes(db.path)
+        report.fileBytesAfter = FileSizes.database(db.path)
         return report
     }
 
@@ -143,20 +148,5 @@ struct Gc: AsyncParsableCommand {
             total += Int64(values.fileSize ?? 0)
         }
         return total
-    }
-
-    /// The database file's size plus its `-wal`'s.
-    static func fileBytes(_ path: String) -> Int64 {
-        [path, path + "-wal"].reduce(0) { total, file in
-            total + ((try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int64) ?? 0)
-        }
-    }
-
-    /// 1.2 MiB, 340 KiB, 12 B.
-    static func size(_ bytes: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes), unit = 0
-        while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
-        return unit == 0 ? "\(bytes) B" : "\(String(format: "%.1f", value)) \(units[unit])"
     }
 }

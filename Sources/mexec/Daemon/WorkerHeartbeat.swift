@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MSystemd
 import mdb
 import ServiceLifecycle
 

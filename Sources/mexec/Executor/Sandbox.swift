@@ -24,34 +24,20 @@ enum Sandbox {
     }
 
     /// The bubblewrap binary, looked up on PATH.
-    static func bwrapPath(searchPath: String = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin") -> String? {
-        for dir in searchPath.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(dir)/bwrap") {
-            return "\(dir)/bwrap"
-        }
-        return nil
-    }
+    static func bwrapPath() -> String? { Bubblewrap.path() }
 
     /// Nil when bubblewrap can create the namespaces here, else what is wrong and how to fix it.
     /// Blocks for one short child process: call it off the cooperative pool.
     static func probe() -> String? {
-        guard let bwrap = bwrapPath() else {
+        switch Bubblewrap.probe() {
+        case nil: return nil
+        case .missing?:
             return "bubblewrap (bwrap) is not installed, so this run's agent is NOT confined: install it (apt-get install bubblewrap) or create the run with sandbox: \"none\" to accept that"
-        }
-        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-        defer { close(null) }
-        let pid: pid_t
-        do {
-            pid = try Spawn.start([bwrap, "--ro-bind", "/", "/", "--proc", "/proc", "--unshare-pid", "--unshare-ipc",
-                                   "--die-with-parent", "--", "/bin/true"],
-                                  environment: ["PATH": "/usr/bin:/bin"], directory: "/", stdio: .descriptors(null, null, null),
-                                  group: .parents)
-        } catch {
+        case .cannotStart(let error)?:
             return "bwrap cannot be started (\(error)), so this run's agent is NOT confined"
+        case .noNamespaces?:
+            return "bwrap cannot create namespaces here (in a container, allow user namespaces, or run with --privileged / a seccomp profile that permits them), so this run's agent is NOT confined; create the run with sandbox: \"none\" to accept that"
         }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        if Spawn.exitCode(status) == 0 { return nil }
-        return "bwrap cannot create namespaces here (in a container, allow user namespaces, or run with --privileged / a seccomp profile that permits them), so this run's agent is NOT confined; create the run with sandbox: \"none\" to accept that"
     }
 
     /// Top-level folders bound read-only as they are (symbolic links stay links).

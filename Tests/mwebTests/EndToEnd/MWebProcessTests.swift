@@ -127,3 +127,32 @@ extension StreamLoad {
         #expect(text.contains("warning: serving plain HTTP on 0.0.0.0"), "\(text)")
     }
 }
+
+/// mweb under systemd (`Type=notify`, `WatchdogSec=`) and the listener row `mcli doctor` reads.
+@Suite struct MWebPresenceTests {
+    @Test func mwebSendsReadyAndWatchdogAndRecordsWhereItListens() throws {
+        let tmp = TempDir("mweb-notify")
+        let db = try MDatabase(path: tmp.dbPath, create: true)
+        let notify = try NotifySocket(path: tmp.file("notify.sock"))
+        let stdout = Pipe()
+        let process = try Exec.start("mweb", ["--db", tmp.dbPath, "--port", "0"],
+                                     env: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000"],
+                                     stdout: stdout.fileHandleForWriting)
+        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+        let messages = notify.receive { got in
+            got.contains { $0.contains("READY=1") } && got.filter { $0.contains("WATCHDOG=1") }.count >= 2
+        }
+        #expect(messages.contains { $0.contains("READY=1") && $0.contains("STATUS=serving on 127.0.0.1:") }, "\(messages)")
+        #expect(messages.filter { $0.contains("WATCHDOG=1") }.count >= 2, "pings at half of WATCHDOG_USEC: \(messages)")
+        let listener = try #require(try db.webListeners().first { $0.pid == process.processIdentifier })
+        #expect(listener.host == "127.0.0.1" && !listener.tls && listener.port > 0 && listener.startTicks != nil)
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(try db.webListeners().isEmpty, "a clean stop marks the listener stopped")
+        // Only the listening line goes to stdout: logs go to stderr.
+        try stdout.fileHandleForWriting.close()
+        let printed = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(printed.split(separator: "\n").count == 1 && printed.hasPrefix("listening on"), "\(printed)")
+    }
+}

@@ -3,13 +3,14 @@ import Foundation
 
 /// sd_notify through libsystemd: readiness, status text and watchdog pings
 /// for `Type=notify` units. Without `NOTIFY_SOCKET` every call is a no-op.
-struct Systemd: Sendable {
+public struct Systemd: Sendable {
     /// Whether a service manager listens.
-    let enabled: Bool
+    public let enabled: Bool
     /// How often to ping the watchdog (half of `WATCHDOG_USEC`), if it is on.
-    let watchdogInterval: Duration?
+    public let watchdogInterval: Duration?
 
-    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    /// Reads `NOTIFY_SOCKET` and `WATCHDOG_USEC`.
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         enabled = !(environment["NOTIFY_SOCKET"] ?? "").isEmpty
         if enabled, let usec = environment["WATCHDOG_USEC"].flatMap(UInt64.init), usec > 0 {
             watchdogInterval = .microseconds(Int64(usec / 2))
@@ -19,7 +20,7 @@ struct Systemd: Sendable {
     }
 
     /// Sends one or more `KEY=value` lines.
-    func notify(_ state: String) {
+    public func notify(_ state: String) {
         guard enabled else { return }
         _ = sd_notify(0, state)
     }
