@@ -56,6 +56,12 @@ public struct NewRun: Sendable, Equatable {
         if let timeout = spec.limits?.timeoutSeconds, timeout <= 0 {
             throw MDBError.invalidArgument("limits.timeout_s must be a positive number of seconds")
         }
+        if let timeout = spec.approvals?.timeoutSeconds, timeout <= 0 {
+            throw MDBError.invalidArgument("approvals.timeout_s must be a positive number of seconds")
+        }
+        if let onExpiry = spec.approvals?.onExpiry, onExpiry != "reject" && onExpiry != "approve" {
+            throw MDBError.invalidArgument("approvals.on_expiry must be \"reject\" (the default) or \"approve\"")
+        }
         if let sandbox = spec.sandbox, sandbox != "bwrap" && sandbox != "none" {
             throw MDBError.invalidArgument("sandbox must be \"bwrap\" (confine the agent; the default) or \"none\"")
         }

@@ -20,10 +20,12 @@ public struct RunSpec: Codable, Sendable, Equatable {
     public var network: Bool?
     /// Per-run resource limits.
     public var limits: RunLimits?
+    /// How long the run's approvals wait for a person, and what they become then.
+    public var approvals: ApprovalPolicy?
 
     public init(command: String? = nil, argv: [String]? = nil, prompt: String? = nil, pty: Bool? = nil,
                 env: [String: String]? = nil, target: String? = nil, sandbox: String? = nil, network: Bool? = nil,
-                limits: RunLimits? = nil) {
+                limits: RunLimits? = nil, approvals: ApprovalPolicy? = nil) {
         self.command = command
         self.argv = argv
         self.prompt = prompt
@@ -33,6 +35,7 @@ public struct RunSpec: Codable, Sendable, Equatable {
         self.sandbox = sandbox
         self.network = network
         self.limits = limits
+        self.approvals = approvals
     }
 
     /// The spec as compact JSON text (keys sorted, so rows compare cleanly).
@@ -60,5 +63,23 @@ public struct RunLimits: Codable, Sendable, Equatable {
 
     public init(timeoutSeconds: Int? = nil) {
         self.timeoutSeconds = timeoutSeconds
+    }
+}
+
+/// A run's approvals: the default wait (an agent's own `--timeout` wins) and
+/// what an unanswered approval becomes when it expires.
+public struct ApprovalPolicy: Codable, Sendable, Equatable {
+    /// Seconds an approval waits unanswered before it expires (nil: forever, unless the request gives one).
+    public var timeoutSeconds: Int?
+    /// `reject` (the default: status `expired`, which the agent reads as a no) or `approve`.
+    public var onExpiry: String?
+
+    enum CodingKeys: String, CodingKey {
+        case timeoutSeconds = "timeout_s", onExpiry = "on_expiry"
+    }
+
+    public init(timeoutSeconds: Int? = nil, onExpiry: String? = nil) {
+        self.timeoutSeconds = timeoutSeconds
+        self.onExpiry = onExpiry
     }
 }
