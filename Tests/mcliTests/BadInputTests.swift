@@ -187,7 +187,9 @@ func mcli(_ args: [String], db: String? = nil, stdin: String? = nil) throws -> P
         let tmp = TempDir()
         #expect(try mcli(["init"], db: tmp.dbPath).status == 0)
         let refused: [([String], String)] = [
-            (["notify", "add", "webpush"], "not supported yet"),
+            (["notify", "add", "webpush"], "needs --subject mailto:"),
+            (["notify", "add", "webpush", "--subject", "ops@example.org"], "needs --subject mailto:"),
+            (["notify", "add", "apns", "--key-path", "/nonexistent.p8"], "is not a readable .p8 signing key"),
             (["notify", "add", "pager"], "unknown notifier kind 'pager'"),
             (["notify", "add", "webhook"], "needs --url"),
             (["notify", "add", "ntfy", "--url", "https://ntfy.sh"], "SERVER/TOPIC"),
