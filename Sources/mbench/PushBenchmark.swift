@@ -19,7 +19,7 @@ extension Scenarios {
         let cluster = try Cluster()
         defer { cluster.stop() }
         try cluster.start(concurrency: 1, withExecutor: false)
-        _ = try cluster.runTool("mcli", ["notify", "add", "webhook", "--url", "http://127.0.0.1:\(sink.port)/hook",
+        let added = try cluster.runTool("mcli", ["notify", "add", "webhook", "--json", "--url", "http://127.0.0.1:\(sink.port)/hook",
                                          "--event", "approval.requested", "--db", cluster.dbPath])
         let db = try MDatabase(path: cluster.dbPath, migrate: false)
         let run = try db.createRun(NewRun(title: "bench", spec: RunSpec(command: "true")))
@@ -29,12 +29,15 @@ extension Scenarios {
         for i in 0..<count {
             _ = try db.requestApproval(runId: run.id, NewApproval(kind: "command", title: "step \(i)"))
             let committed = wallNanos()
-            guard let arrived = await sink.waitForRequest(number: i + 1, timeout: 10) else {
+            guard let arrived = await sink.waitForRequest(path: "/hook", number: i + 1, timeout: 10) else {
                 throw Cluster.SetupError(description: "push \(i + 1) of \(count) did not arrive within 10 s")
             }
             viaPush.record(nanos: Int64(arrived) - Int64(committed))
             try await Task.sleep(for: .milliseconds(20))
         }
+        // The baseline's approvals are not pushed: the same quiet machine for both.
+        _ = try cluster.runTool("mcli", ["notify", "remove", String(try JSONValue.parse(added)["id"]?.intValue ?? 1),
+                                         "--db", cluster.dbPath])
         let http = HTTPClient.shared
         let body = String(repeating: "x", count: 600)
         for i in 0..<count {
@@ -45,7 +48,7 @@ extension Scenarios {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
             _ = try await http.execute(request, timeout: .seconds(10)).body.collect(upTo: 1024)
-            guard let arrived = await sink.waitForRequest(number: count + i + 1, timeout: 10) else {
+            guard let arrived = await sink.waitForRequest(path: "/baseline", number: i + 1, timeout: 10) else {
                 throw Cluster.SetupError(description: "baseline request \(i + 1) was not received")
             }
             direct.record(nanos: Int64(arrived) - Int64(committed))
@@ -65,7 +68,7 @@ final class HTTPSink: @unchecked Sendable {
     let port: Int
     private let listener: Int32
     private let lock = NSLock()
-    private var arrivals: [UInt64] = []
+    private var arrivals: [String: [UInt64]] = [:]
 
     init() throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -93,11 +96,14 @@ final class HTTPSink: @unchecked Sendable {
         close(listener)
     }
 
-    /// The wall-clock arrival of the `number`-th request (1-based), waiting up to `timeout` seconds.
-    func waitForRequest(number: Int, timeout: Double) async -> UInt64? {
+    /// The wall-clock arrival of the `number`-th request (1-based) to `path`, waiting up to `timeout` seconds.
+    func waitForRequest(path: String, number: Int, timeout: Double) async -> UInt64? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let stamp = lock.withLock({ arrivals.count >= number ? arrivals[number - 1] : nil }) { return stamp }
+            if let stamp = lock.withLock({ () -> UInt64? in
+                let stamps = arrivals[path, default: []]
+                return stamps.count >= number ? stamps[number - 1] : nil
+            }) { return stamp }
             try? await Task.sleep(for: .microseconds(200))
         }
         return nil
@@ -111,12 +117,13 @@ final class HTTPSink: @unchecked Sendable {
             // A head, then Content-Length bytes of body.
             while true {
                 if let end = Self.headEnd(pending) {
-                    let head = String(decoding: pending[..<end], as: UTF8.self).lowercased()
-                    let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                    let head = String(decoding: pending[..<end], as: UTF8.self)
+                    let path = head.split(separator: " ", maxSplits: 2).dropFirst().first.map(String.init) ?? ""
+                    let length = head.lowercased().split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
                         .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
                     if pending.count >= end + 4 + length {
                         let stamp = wallNanos()
-                        lock.withLock { arrivals.append(stamp) }
+                        lock.withLock { arrivals[path, default: []].append(stamp) }
                         pending.removeFirst(end + 4 + length)
                         let reply = Array("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".utf8)
                         guard write(fd, reply, reply.count) == reply.count else { return }
