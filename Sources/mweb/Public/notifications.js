@@ -21,7 +21,12 @@ export async function setUpNotifications(button, status) {
   try { key = (await call("GET", "/push/vapid-key")).public_key; } catch { return; }  // Web Push is off, or a read-only token
   const registration = await navigator.serviceWorker.ready;
   const say = (text) => { status.textContent = text; status.hidden = !text; };
-  const current = await registration.pushManager.getSubscription();
+  let current = await registration.pushManager.getSubscription();
+  if (current && !sameKey(current.options?.applicationServerKey, key)) {
+    // Subscribed under another server key (M's database was replaced): pushes to it would be refused.
+    await current.unsubscribe().catch(() => {});
+    current = null;
+  }
   if (Notification.permission === "denied") {
     say("Notifications are blocked for M: allow them in the browser's (or iOS Settings') notification settings.");
     return;
@@ -52,4 +57,12 @@ export async function setUpNotifications(button, status) {
       button.disabled = false;
     }
   };
+}
+
+/** Whether a subscription's applicationServerKey (bytes) is the server's key (base64url). */
+function sameKey(buffer, key) {
+  if (!buffer) return true;  // a browser that does not say: keep the subscription
+  const bytes = new Uint8Array(buffer);
+  const text = atob(key.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((key.length + 3) % 4));
+  return bytes.length === text.length && bytes.every((b, i) => b === text.charCodeAt(i));
 }
