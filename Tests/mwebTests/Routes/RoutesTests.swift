@@ -57,6 +57,11 @@ import mdb
             #expect(confined.json?["spec"]?["sandbox"]?.stringValue == "none")
             #expect(confined.json?["spec"]?["network"]?.boolValue == false)
             #expect(confined.json?["spec"]?["limits"]?["timeout_s"]?.intValue == 30)
+            let lenient = try await http(server.port, .post, "/api/v1/runs", token: server.steerToken,
+                                         body: #"{"command":"true","approvals":{"timeout_s":600,"on_expiry":"approve"}}"#)
+            #expect(lenient.status == 201)
+            #expect(lenient.json?["spec"]?["approvals"]?["timeout_s"]?.intValue == 600)
+            #expect(lenient.json?["spec"]?["approvals"]?["on_expiry"]?.stringValue == "approve")
 
             let bad: [(String, Int)] = [
                 (#"{"command":"#, 400), ("[1,2]", 422), (#"{"agent":"command"}"#, 422),
@@ -68,13 +73,15 @@ import mdb
                 (#"{"command":"x","sandbox":"docker"}"#, 422), (#"{"command":"x","network":"no"}"#, 422),
                 (#"{"command":"x","limits":{"timeout_s":0}}"#, 422), (#"{"command":"x","limits":{"timeout_s":"1m"}}"#, 422),
                 (#"{"command":"x","limits":5}"#, 422),
+                (#"{"command":"x","approvals":{"on_expiry":"maybe"}}"#, 422), (#"{"command":"x","approvals":{"timeout_s":-5}}"#, 422),
+                (#"{"command":"x","approvals":{"timeout_s":"1h"}}"#, 422), (#"{"command":"x","approvals":[]}"#, 422),
             ]
             for (body, status) in bad {
                 let result = try await http(server.port, .post, "/api/v1/runs", token: server.steerToken, body: body)
                 #expect(result.status == status, "\(body) answered \(result.status)")
                 #expect(result.errorCode != nil && result.json?["error"]?["message"]?.stringValue?.isEmpty == false)
             }
-            #expect(try server.db.runs(limit: 10, beforeId: nil, status: nil).count == 3, "bad input created nothing")
+            #expect(try server.db.runs(limit: 10, beforeId: nil, status: nil).count == 4, "bad input created nothing")
         }
     }
 
