@@ -9,6 +9,7 @@ import base64
 import json
 import os
 import sqlite3
+import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
 from py_vapid import jwt as vapid_jwt
 
+from conftest import BIN
 from webapp import api, mcli, paired_page, wait_for
 
 
@@ -133,6 +135,9 @@ def test_web_push_is_encrypted_signed_replaced_on_resolve_and_a_410_unsubscribes
 def test_the_service_worker_shows_pushes_replaces_them_by_tag_and_a_click_opens_the_run(mweb, phone):
     url, tokens, env = mweb
     mcli(env, "notify", "add", "webpush", "--subject", "mailto:ops@example.org")
+    # No browser subscribed yet: `notify test` says so instead of reporting a delivery to nobody.
+    test = subprocess.run([os.path.join(BIN, "mcli"), "notify", "test", "1"], env=env, capture_output=True, text=True, timeout=60)
+    assert test.returncode == 1 and "no browser has turned on notifications" in test.stdout, test.stdout + test.stderr
     run = api(url, tokens["steer"], "POST", "/runs", {"command": "true", "title": "pushed run"}).json()
     context = phone()
     context.grant_permissions(["notifications"], origin=url)

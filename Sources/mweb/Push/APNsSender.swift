@@ -35,6 +35,8 @@ struct APNsSender {
         let note = PhoneNotification(payload: delivery.item.payload, baseURL: links.url)
         let payload = Self.payload(note).text
         let devices = try await db.call { try $0.pushSubscriptions(kind: NotifierKind.apns.rawValue) }
+        // Nobody to send to: a real notification is done; a test (`mcli notify test`) says why nothing arrived.
+        if devices.isEmpty, note.type == "test" { throw PushError.rejected("no device token is registered yet: the app registers one with POST /api/v1/push/devices") }
         let failures = await withTaskGroup(of: String?.self) { group in
             for device in devices {
                 group.addTask {

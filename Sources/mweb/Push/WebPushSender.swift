@@ -26,6 +26,8 @@ struct WebPushSender {
         let subject = delivery.notifier.configValue["subject"]?.stringValue ?? ""
         let note = PhoneNotification(payload: delivery.item.payload, baseURL: links.url)
         let subscriptions = try await db.call { try $0.pushSubscriptions(kind: NotifierKind.webpush.rawValue) }
+        // Nobody to send to: a real notification is done; a test (`mcli notify test`) says why nothing arrived.
+        if subscriptions.isEmpty, note.type == "test" { throw PushError.rejected("no browser has turned on notifications yet: tap “Turn on notifications” in the web app") }
         let failures = await withTaskGroup(of: String?.self) { group in
             for subscription in subscriptions {
                 group.addTask {
