@@ -39,7 +39,7 @@ final class Cluster: @unchecked Sendable {
 
     /// Creates the database and a token, then starts mweb and (unless told not to) mexec.
     func start(concurrency: Int, withExecutor: Bool = true) throws {
-        for tool in ["mcli", "mweb", "mexec"] where !FileManager.default.isExecutableFile(atPath: bin(tool)) {
+        for tool in ["mcli", "mweb"] + (withExecutor ? ["mexec"] : []) where !FileManager.default.isExecutableFile(atPath: bin(tool)) {
             throw SetupError(description: "\(bin(tool)) is missing: build everything first (swift build -c release)")
         }
         _ = try runTool("mcli", ["init", "--db", dbPath])
