@@ -37,9 +37,9 @@ final class Cluster: @unchecked Sendable {
     /// Path of a sibling executable.
     func bin(_ name: String) -> String { binDir + "/" + name }
 
-    /// Creates the database and a token, then starts mweb and mexec.
-    func start(concurrency: Int) throws {
-        for tool in ["mcli", "mweb", "mexec"] where !FileManager.default.isExecutableFile(atPath: bin(tool)) {
+    /// Creates the database and a token, then starts mweb and (unless told not to) mexec.
+    func start(concurrency: Int, withExecutor: Bool = true) throws {
+        for tool in ["mcli", "mweb"] + (withExecutor ? ["mexec"] : []) where !FileManager.default.isExecutableFile(atPath: bin(tool)) {
             throw SetupError(description: "\(bin(tool)) is missing: build everything first (swift build -c release)")
         }
         _ = try runTool("mcli", ["init", "--db", dbPath])
@@ -49,6 +49,7 @@ final class Cluster: @unchecked Sendable {
         let (process, url) = try startWeb()
         web = process
         baseURL = url
+        guard withExecutor else { return }
         let e = Process()
         e.executableURL = URL(fileURLWithPath: bin("mexec"))
         e.arguments = ["--db", dbPath, "--concurrency", String(concurrency)]

@@ -4,6 +4,9 @@ import Foundation
 extension Defaults {
     /// Event types a notifier gets when it names none.
     public static let notifierDefaultEvents = [EventType.approvalRequested, EventType.runFinished]
+    /// Event types a webpush or apns notifier gets when it names none: a resolved
+    /// or expired approval replaces the phone's notification of it.
+    public static let phonePushDefaultEvents = [EventType.approvalRequested, EventType.approvalResolved, EventType.runFinished]
     /// Event types a notifier may choose (never `output`: a push per line would flood the phone).
     public static let notifierAllowedEvents = [
         EventType.runCreated, EventType.runStarted, EventType.approvalRequested, EventType.approvalResolved,

@@ -9,6 +9,7 @@ public enum MDBError: Error, Equatable, CustomStringConvertible, Sendable {
     case tokenNotFound(String)
     case notifierNotFound(Int64)
     case outboxItemNotFound(Int64)
+    case pushSubscriptionNotFound(String)
     case actionRefused(String)
     case approvalAlreadyResolved(id: Int64, status: String)
     case runFinished(id: Int64, status: String)
@@ -36,6 +37,8 @@ public enum MDBError: Error, Equatable, CustomStringConvertible, Sendable {
             return "notifier \(id) does not exist; `mcli notify list` shows them"
         case .outboxItemNotFound(let id):
             return "notification \(id) does not exist (its notifier was removed?)"
+        case .pushSubscriptionNotFound(let endpoint):
+            return "no push subscription for \(endpoint.prefix(80)): it was removed already, or never registered"
         case .actionRefused(let why):
             return "this button cannot decide anything: \(why); decide in the app or with `mcli approve`"
         case .approvalAlreadyResolved(let id, let status):

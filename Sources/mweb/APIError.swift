@@ -42,7 +42,8 @@ extension APIError {
     /// The API's view of a bus error: which status, which code.
     init(_ error: MDBError) {
         switch error {
-        case .runNotFound, .approvalNotFound, .diffNotFound, .tokenNotFound, .notifierNotFound, .outboxItemNotFound:
+        case .runNotFound, .approvalNotFound, .diffNotFound, .tokenNotFound, .notifierNotFound, .outboxItemNotFound,
+             .pushSubscriptionNotFound:
             self.init(.notFound, "not_found", error.description)
         case .actionRefused:
             self.init(.forbidden, "forbidden", error.description)

@@ -71,6 +71,7 @@ func buildRouter(store: any MStore, fanOut: FanOut, config: AppConfig) -> Router
     ApprovalsController(store: store).addRoutes(to: guarded)
     DiffsController(store: store).addRoutes(to: guarded)
     NotifiersController(store: store).addRoutes(to: guarded)
+    PushController(store: store).addRoutes(to: guarded)
     StreamController(store: store, fanOut: fanOut, config: config).addRoutes(to: guarded)
     StaticController().addRoutes(to: router, api: guarded)
     return router

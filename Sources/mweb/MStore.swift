@@ -25,7 +25,10 @@ protocol MStore: Sendable {
     func sessionToken(hash: String) async throws -> Token?
     func deleteSession(hash: String) async throws -> Bool
     func notifiers() async throws -> [NotifierStatus]
-    func addNotifier(_ new: NewNotifier) async throws -> NotifierStatus
+    func addNotifier(_ new: NewNotifier, vapidKeys: (@Sendable () -> VAPIDKeyPair)?) async throws -> NotifierStatus
     func removeNotifier(_ id: Int64) async throws -> Notifier
+    func webPushPublicKey() async throws -> String?
+    func addPushSubscription(kind: NotifierKind, endpoint: String, p256dh: String?, auth: String?) async throws -> PushSubscription
+    func removePushSubscription(kind: NotifierKind, endpoint: String) async throws -> PushSubscription
     func decideWithActionToken(approvalId: Int64, hash: String, decision: Decision) async throws -> Approval
 }

@@ -70,10 +70,17 @@ struct ThreadedStore: MStore {
     func sessionToken(hash: String) async throws -> Token? { try await read { try $0.sessionToken(hash: hash) } }
     func deleteSession(hash: String) async throws -> Bool { try await write { try $0.deleteSession(hash: hash) } }
     func notifiers() async throws -> [NotifierStatus] { try await read { try $0.notifierStatuses() } }
-    func addNotifier(_ new: NewNotifier) async throws -> NotifierStatus {
-        try await write { NotifierStatus(notifier: try $0.addNotifier(new), counts: [:]) }
+    func addNotifier(_ new: NewNotifier, vapidKeys: (@Sendable () -> VAPIDKeyPair)?) async throws -> NotifierStatus {
+        try await write { NotifierStatus(notifier: try $0.addNotifier(new, vapidKeys: vapidKeys), counts: [:]) }
     }
     func removeNotifier(_ id: Int64) async throws -> Notifier { try await write { try $0.removeNotifier(id) } }
+    func webPushPublicKey() async throws -> String? { try await read { try $0.webPushPublicKey() } }
+    func addPushSubscription(kind: NotifierKind, endpoint: String, p256dh: String?, auth: String?) async throws -> PushSubscription {
+        try await write { try $0.addPushSubscription(kind: kind.rawValue, endpoint: endpoint, p256dh: p256dh, auth: auth) }
+    }
+    func removePushSubscription(kind: NotifierKind, endpoint: String) async throws -> PushSubscription {
+        try await write { try $0.removePushSubscription(kind: kind.rawValue, endpoint: endpoint) }
+    }
     func decideWithActionToken(approvalId: Int64, hash: String, decision: Decision) async throws -> Approval {
         try await write { try $0.decideWithActionToken(approvalId: approvalId, hash: hash, decision: decision) }
     }

@@ -20,14 +20,20 @@ enum WebDefaults {
     static let maxListLimit = 1_000
     /// Threads that run mweb's SQLite reads (`ThreadedStore`; writes have one thread of their own).
     static let storeReaderThreads = 4
-    /// How often the push service looks for due retries and test notifications (one indexed read).
-    static let pushTickMilliseconds = 1_000
+    /// How soon the push service tries again to fill the outbox after a failed fill (a busy database).
+    static let pushFillRetrySeconds: Double = 1
     /// Longest a webhook or ntfy request may take before it counts as failed.
     static let pushRequestTimeoutSeconds: Int64 = 10
     /// Longest an exec notifier's command may run before it is killed.
     static let pushCommandTimeoutSeconds: Double = 30
     /// Threads that run (and wait for) exec notifiers' commands.
     static let pushCommandThreads = 2
+    /// How long a push service keeps an undelivered Web Push or APNs notification (TTL, apns-expiration).
+    static let pushTimeToLiveSeconds: Int64 = 24 * 3600
+    /// A VAPID JWT's lifetime (RFC 8292 allows at most 24 h).
+    static let vapidTokenLifetimeSeconds: Int64 = 12 * 3600
+    /// How long an APNs provider token is reused (Apple: refresh at most every 20 min, never older than 1 h).
+    static let apnsTokenReuseSeconds: Double = 50 * 60
     /// How long a notification's Approve / Reject buttons work.
     static let actionTokenLifetimeSeconds: Double = 24 * 3600
     /// The session cookie's name over plain HTTP (a loopback address).

@@ -209,7 +209,9 @@ func mcli(_ args: [String], db: String? = nil, stdin: String? = nil) throws -> P
         let tmp = TempDir()
         #expect(try mcli(["init"], db: tmp.dbPath).status == 0)
         let refused: [([String], String)] = [
-            (["notify", "add", "webpush"], "not supported yet"),
+            (["notify", "add", "webpush"], "needs --subject mailto:"),
+            (["notify", "add", "webpush", "--subject", "ops@example.org"], "needs --subject mailto:"),
+            (["notify", "add", "apns", "--key-path", "/nonexistent.p8"], "is not a readable .p8 signing key"),
             (["notify", "add", "pager"], "unknown notifier kind 'pager'"),
             (["notify", "add", "webhook"], "needs --url"),
             (["notify", "add", "ntfy", "--url", "https://ntfy.sh"], "SERVER/TOPIC"),
@@ -240,5 +242,37 @@ func mcli(_ args: [String], db: String? = nil, stdin: String? = nil) throws -> P
         #expect(test.stdout.contains("is mweb running"))
         #expect(try mcli(["notify", "remove", "1"], db: tmp.dbPath).status == 0)
         #expect(try MDatabase(path: tmp.dbPath).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM outbox") } == 0)
+    }
+
+    @Test func phonePushNotifiersKeepTheirKeysOutOfSight() throws {
+        let tmp = TempDir()
+        #expect(try mcli(["init"], db: tmp.dbPath).status == 0)
+        // Web Push: the VAPID pair is made once; the notifier shows its subject, never the private key.
+        let webpush = try mcli(["notify", "add", "webpush", "--subject", "mailto:ops@example.org", "--json"], db: tmp.dbPath)
+        #expect(webpush.status == 0, "\(webpush.stderr)")
+        let json = try JSONValue.parse(webpush.stdout)
+        #expect(json["target"]?.stringValue == "mailto:ops@example.org")
+        #expect(json["events"] == .array([.string(EventType.approvalRequested), .string(EventType.approvalResolved),
+                                          .string(EventType.runFinished)]))
+        let db = try MDatabase(path: tmp.dbPath)
+        let keys = try #require(try db.vapidKeys())
+        #expect(!webpush.stdout.contains(keys.privateKey))
+        #expect(try mcli(["notify", "add", "webpush", "--subject", "https://m.example.org"], db: tmp.dbPath).status == 0)
+        #expect(try db.vapidKeys() == keys)
+
+        // APNs: an Apple-style .p8 (PKCS#8 PEM, P-256) is accepted and only its path is stored.
+        let keyPath = tmp.file("AuthKey_ABC123DEFG.p8")
+        let made = try Exec.run("/usr/bin/openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                                                     "-out", keyPath])
+        #expect(made.status == 0, "\(made.stderr)")
+        let apns = try mcli(["notify", "add", "apns", "--key-path", keyPath, "--key-id", "ABC123DEFG", "--team-id", "TEAM123456",
+                             "--topic", "org.example.m", "--sandbox", "--json"], db: tmp.dbPath)
+        #expect(apns.status == 0, "\(apns.stderr)")
+        #expect(try JSONValue.parse(apns.stdout)["target"]?.stringValue == "org.example.m (sandbox)")
+        let stored = try #require(try db.notifiers().last)
+        #expect(stored.configValue["key_path"]?.stringValue == keyPath && stored.configValue["environment"]?.stringValue == "sandbox")
+        #expect(!stored.config.contains("PRIVATE KEY"))
+        let missing = try mcli(["notify", "add", "apns", "--key-path", keyPath, "--topic", "org.example.m"], db: tmp.dbPath)
+        #expect(missing.status == 2 && missing.stderr.contains("--key-id"), "\(missing.stderr)")
     }
 }

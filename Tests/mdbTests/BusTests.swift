@@ -241,6 +241,40 @@ func output(_ text: String) -> NewEvent { NewEvent(EventType.output, ["stream": 
             _ = try db.resolveApproval(id: a.id, decision: .approve, by: "late")
         }
     }
+
+    @Test func anExpiryIsASystemResolutionThatRejectsUnlessTheSpecApproves() throws {
+        let (_, db) = try freshDatabase()
+        let strict = try db.createRun(NewRun(spec: RunSpec(command: "x", approvals: ApprovalPolicy(timeoutSeconds: 600))))
+        let lenient = try db.createRun(NewRun(spec: RunSpec(command: "y", approvals: ApprovalPolicy(onExpiry: "approve"))))
+        _ = try db.claimNextRun(workerId: "w")
+        _ = try db.claimNextRun(workerId: "w")
+        // The run's default wait applies when the request names none; a request's own wins.
+        let defaulted = try db.requestApproval(runId: strict.id, NewApproval(title: "default wait"))
+        let expiresAt = try #require(defaulted.expiresAt)
+        let expiresIn = try #require(Timestamp.parse(expiresAt)) - (try #require(Timestamp.parse(defaulted.createdAt)))
+        #expect(abs(expiresIn - 600) < 1)
+        let rejected = try db.requestApproval(runId: strict.id, NewApproval(title: "a", expiresInSeconds: -1))
+        let approved = try db.requestApproval(runId: lenient.id, NewApproval(title: "b", expiresInSeconds: -1))
+        let never = try db.requestApproval(runId: lenient.id, NewApproval(title: "c"))
+        #expect(never.expiresAt == nil)
+
+        #expect(try db.expireApprovals().map(\.id) == [rejected.id, approved.id])
+        #expect(try db.approval(rejected.id).status == .expired)
+        let yes = try db.approval(approved.id)
+        #expect(yes.status == .approved && yes.resolvedBy == "system" && yes.note == MDatabase.approvedOnExpiryNote)
+        for (run, id, decision) in [(strict, rejected.id, "expired"), (lenient, approved.id, "approved")] {
+            let event = try #require(try db.events(runId: run.id, afterSeq: 0).last { $0.type == EventType.approvalResolved })
+            #expect(event.dataValue["approval_id"]?.intValue == id)
+            #expect(event.dataValue["decision"]?.stringValue == decision)
+            #expect(event.dataValue["by"]?.stringValue == "system")
+        }
+        #expect(throws: MDBError.self) {
+            _ = try db.createRun(NewRun(spec: RunSpec(command: "z", approvals: ApprovalPolicy(onExpiry: "maybe"))))
+        }
+        #expect(throws: MDBError.self) {
+            _ = try db.createRun(NewRun(spec: RunSpec(command: "z", approvals: ApprovalPolicy(timeoutSeconds: 0))))
+        }
+    }
 }
 
 @Suite struct CancelTests {

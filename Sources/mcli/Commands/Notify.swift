@@ -1,5 +1,7 @@
 import ArgumentParser
+import Crypto
 import Foundation
+import MAuth
 import mdb
 
 /// `mcli notify add|list|remove|test`: where pushes go (docs/PUSH.md). mweb sends them.
@@ -10,7 +12,8 @@ struct Notify: AsyncParsableCommand {
         subcommands: [NotifyAdd.self, NotifyList.self, NotifyRemove.self, NotifyTest.self])
 }
 
-/// `mcli notify add webhook --url URL [--secret S] | ntfy --url SERVER/TOPIC [--token T] | exec --command CMD`, with `--event` and `--run`.
+/// `mcli notify add webhook --url URL [--secret S] | ntfy --url SERVER/TOPIC [--token T] | exec --command CMD
+/// | webpush --subject mailto:… | apns --key-path P8 --key-id ID --team-id ID --topic BUNDLE [--sandbox]`, with `--event` and `--run`.
 struct NotifyAdd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add",
@@ -21,12 +24,17 @@ struct NotifyAdd: AsyncParsableCommand {
             ntfy --url SERVER/TOPIC [--token T]: title, priority, tags, a link to the run, and for approvals
             Approve / Reject buttons (single-use, expiring tokens that decide only that approval).
             exec --command CMD: `sh -c CMD` with the JSON on stdin and M_SUMMARY, M_TITLE, M_DELIVERY, M_EVENT set.
-            By default approval.requested and run.finished are sent; --event chooses others.
+            webpush --subject mailto:you@example.org: every browser that turned on notifications in the web app
+            (makes the server's VAPID key pair the first time).
+            apns --key-path AuthKey.p8 --key-id ID --team-id ID --topic BUNDLE_ID [--sandbox]: every device token
+            the native app registered (token authentication).
+            By default approval.requested and run.finished are sent (webpush and apns also get approval.resolved,
+            which replaces the phone's notification of the request); --event chooses others.
             """)
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "webhook, ntfy or exec.")
+    @Argument(help: "webhook, ntfy, exec, webpush or apns.")
     var kind: String
 
     @Option(help: "The webhook's URL, or ntfy's SERVER/TOPIC (http:// or https://).")
@@ -41,6 +49,27 @@ struct NotifyAdd: AsyncParsableCommand {
     @Option(help: "The exec notifier's shell command; it gets the notification's JSON on stdin.")
     var command: String?
 
+    @Option(help: "webpush: the contact push services may write to (mailto: or https:), sent as the VAPID JWT's sub.")
+    var subject: String?
+
+    @Option(name: .customLong("key-path"), help: "apns: the team's .p8 signing key (mweb reads it; keep it 0600).")
+    var keyPath: String?
+
+    @Option(name: .customLong("key-id"), help: "apns: the key's id (the JWT's kid).")
+    var keyId: String?
+
+    @Option(name: .customLong("team-id"), help: "apns: the Apple Developer team id (the JWT's iss).")
+    var teamId: String?
+
+    @Option(help: "apns: the app's bundle id (apns-topic).")
+    var topic: String?
+
+    @Flag(help: "apns: Apple's sandbox environment (development builds of the app).")
+    var sandbox = false
+
+    @Option(help: .hidden)
+    var apnsServer: String?
+
     @Option(name: .customLong("event"), help: "An event type to send (repeatable; default approval.requested and run.finished).")
     var events: [String] = []
 
@@ -53,19 +82,24 @@ struct NotifyAdd: AsyncParsableCommand {
     func run() async throws {
         try await runCommand {
             guard let kind = NotifierKind(rawValue: kind) else {
-                if ["webpush", "apns"].contains(kind) {
-                    throw CLIError(description: "\(kind) notifiers are not supported yet; use webhook, ntfy or exec")
-                }
-                throw CLIError(description: "unknown notifier kind '\(kind)': use webhook, ntfy or exec")
+                throw CLIError(description: "unknown notifier kind '\(kind)': use webhook, ntfy, exec, webpush or apns")
             }
             var config: [(String, JSONValue)] = []
             if let url { config.append(("url", .string(url))) }
             if let secret { config.append(("secret", .string(secret))) }
             if let token { config.append(("token", .string(token))) }
             if let command { config.append(("command", .string(command))) }
+            if let subject { config.append(("subject", .string(subject))) }
+            if kind == .apns {
+                config += try apnsConfig()
+            }
             let added = try global.open().addNotifier(
                 NewNotifier(kind: kind, config: .object(config), events: events, runIds: runs.isEmpty ? nil : runs,
-                            failuresOnly: failuresOnly))
+                            failuresOnly: failuresOnly),
+                vapidKeys: {
+                    let pair = VAPIDKeyMaker.generate()
+                    return VAPIDKeyPair(privateKey: pair.privateKey, publicKey: pair.publicKey)
+                })
             let status = NotifierStatus(notifier: added, counts: [:])
             if global.json {
                 Output.line(status.json.text)
@@ -73,6 +107,24 @@ struct NotifyAdd: AsyncParsableCommand {
                 Output.line("notifier \(added.id) (\(added.kind) \(added.target)) added: \(added.eventTypes.joined(separator: ", ")); `mcli notify test \(added.id)` sends a test")
             }
         }
+    }
+}
+
+extension NotifyAdd {
+    /// The apns settings, after checking that the key file is a P-256 key mweb can sign with.
+    func apnsConfig() throws -> [(String, JSONValue)] {
+        guard let keyPath else { throw CLIError(description: "an apns notifier needs --key-path AuthKey_ID.p8") }
+        let path = URL(fileURLWithPath: keyPath).standardizedFileURL.path
+        guard let pem = try? String(contentsOfFile: path, encoding: .utf8),
+              (try? P256.Signing.PrivateKey(pemRepresentation: pem)) != nil else {
+            throw CLIError(description: "\(path) is not a readable .p8 signing key (a PEM P-256 key from Apple); mweb must be able to read it")
+        }
+        var config: [(String, JSONValue)] = [("key_path", .string(path)), ("environment", .string(sandbox ? "sandbox" : "production"))]
+        if let keyId { config.append(("key_id", .string(keyId))) }
+        if let teamId { config.append(("team_id", .string(teamId))) }
+        if let topic { config.append(("topic", .string(topic))) }
+        if let apnsServer { config.append(("server", .string(apnsServer))) }
+        return config
     }
 }
 

@@ -36,6 +36,12 @@ extension MDatabase {
     /// Inserts a pending approval, moves a running run to `waiting_approval` and appends
     /// `approval.requested`, inside the caller's transaction (the run is already locked).
     static func insertApproval(_ db: Database, runId: Int64, status: RunStatus, _ new: NewApproval) throws -> Approval {
+        var new = new
+        if new.expiresInSeconds == nil,
+           let seconds = try Int.fetchOne(db, sql: "SELECT json_extract(spec, '$.approvals.timeout_s') FROM runs WHERE id = ?",
+                                         arguments: [runId]), seconds > 0 {
+            new.expiresInSeconds = Double(seconds)  // the run's default wait
+        }
         let approval = try Approval.fetchOne(db, sql: """
             INSERT INTO approvals (run_id, kind, title, body, payload, diff_id, expires_at)
             VALUES (?, ?, ?, ?, ?, ?, CASE WHEN ? IS NULL THEN NULL
@@ -107,7 +113,9 @@ extension MDatabase {
         }
     }
 
-    /// Marks approvals past their `expires_at` as `expired`, with their events.
+    /// Resolves approvals past their `expires_at`, with their `approval.resolved
+    /// {by: "system"}` events: `expired` (a no) unless the run's spec says
+    /// `approvals.on_expiry: "approve"`, then `approved` with a note saying why.
     @discardableResult
     public func expireApprovals() throws -> [Approval] {
         // Called every second by the reaper: look first (a read costs no fsync),
@@ -121,16 +129,30 @@ extension MDatabase {
         guard due else { return [] }
         return try write(.full) { db in
             let expired = try Approval.fetchAll(db, sql: """
-                UPDATE approvals SET status = 'expired', resolved_at = \(Timestamp.sqlNow), resolved_by = 'system'
+                UPDATE approvals SET
+                    status = CASE WHEN (SELECT json_extract(r.spec, '$.approvals.on_expiry') FROM runs r
+                                        WHERE r.id = approvals.run_id) = 'approve' THEN 'approved' ELSE 'expired' END,
+                    resolved_at = \(Timestamp.sqlNow), resolved_by = 'system'
                 WHERE status = 'pending' AND expires_at IS NOT NULL AND expires_at < \(Timestamp.sqlNow)
                 RETURNING *
                 """)
-            for approval in expired.sorted(by: { $0.id < $1.id }) {
-                try MDatabase.recordResolution(db, approval, decision: "expired", by: "system", note: nil)
+            var resolved: [Approval] = []
+            for var approval in expired.sorted(by: { $0.id < $1.id }) {
+                if approval.status == .approved {
+                    approval.note = Self.approvedOnExpiryNote
+                    try db.execute(sql: "UPDATE approvals SET note = ? WHERE id = ?", arguments: [approval.note, approval.id])
+                    try MDatabase.recordResolution(db, approval, decision: "approved", by: "system", note: approval.note)
+                } else {
+                    try MDatabase.recordResolution(db, approval, decision: "expired", by: "system", note: nil)
+                }
+                resolved.append(approval)
             }
-            return expired
+            return resolved
         }
     }
+
+    /// The note of an approval the run's spec approved when nobody answered in time.
+    public static let approvedOnExpiryNote = "nobody decided in time; the run's spec approves on expiry"
 
     /// One approval, or `approvalNotFound`.
     public func approval(_ id: Int64) throws -> Approval {

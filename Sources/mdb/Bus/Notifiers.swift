@@ -4,9 +4,10 @@ import GRDB
 public struct NewNotifier: Sendable, Equatable {
     /// webhook, ntfy or exec.
     public var kind: NotifierKind
-    /// The kind's settings: webhook `{url, secret?}`, ntfy `{url: SERVER/TOPIC, token?}`, exec `{command}`.
+    /// The kind's settings: webhook `{url, secret?}`, ntfy `{url: SERVER/TOPIC, token?}`, exec `{command}`,
+    /// webpush `{subject}`, apns `{key_path, key_id, team_id, topic, environment, server?}`.
     public var config: JSONValue
-    /// Event types to send (empty: `Defaults.notifierDefaultEvents`).
+    /// Event types to send (empty: `Defaults.notifierDefaultEvents`, or `phonePushDefaultEvents` for webpush and apns).
     public var events: [String]
     /// Only these runs (nil: every run).
     public var runIds: [Int64]?
@@ -33,6 +34,19 @@ public struct NewNotifier: Sendable, Equatable {
             if kind == .ntfy, url.split(separator: "/", omittingEmptySubsequences: true).count < 3 {
                 throw MDBError.invalidArgument("an ntfy notifier needs --url SERVER/TOPIC (https://ntfy.sh/my-topic)")
             }
+        case .webpush:
+            let subject = config["subject"]?.stringValue ?? ""
+            guard subject.hasPrefix("mailto:") || subject.hasPrefix("https://") else {
+                throw MDBError.invalidArgument("a webpush notifier needs --subject mailto:you@example.org (or an https:// URL): push services contact it")
+            }
+        case .apns:
+            for (key, flag) in [("key_path", "--key-path FILE.p8"), ("key_id", "--key-id ID"), ("team_id", "--team-id ID"),
+                                ("topic", "--topic BUNDLE_ID")] where (config[key]?.stringValue ?? "").isEmpty {
+                throw MDBError.invalidArgument("an apns notifier needs \(flag) (from the Apple Developer account's key and app)")
+            }
+            guard ["sandbox", "production"].contains(config["environment"]?.stringValue ?? "") else {
+                throw MDBError.invalidArgument("an apns notifier's environment is sandbox or production")
+            }
         case .exec:
             guard let command = config["command"]?.stringValue, !command.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw MDBError.invalidArgument("an exec notifier needs --command CMD (run with sh -c, the JSON on its stdin)")
@@ -48,15 +62,24 @@ public struct NewNotifier: Sendable, Equatable {
 
 extension MDatabase {
     /// Adds a notifier whose cursor is the last event committed: only later events are sent to it.
-    public func addNotifier(_ new: NewNotifier) throws -> Notifier {
+    /// A `webpush` notifier also stores the server's VAPID key pair, made by
+    /// `vapidKeys` the first time (the same transaction).
+    public func addNotifier(_ new: NewNotifier, vapidKeys: (() -> VAPIDKeyPair)? = nil) throws -> Notifier {
         try new.validate()
-        let events = new.events.isEmpty ? Defaults.notifierDefaultEvents : new.events
+        let keys = new.kind == .webpush ? vapidKeys?() : nil
+        if new.kind == .webpush, keys == nil { throw MDBError.invalidArgument("a webpush notifier needs a VAPID key pair") }
+        let events = new.events.isEmpty
+            ? (new.kind.isPhonePush ? Defaults.phonePushDefaultEvents : Defaults.notifierDefaultEvents) : new.events
         let eventsJSON = JSONValue.array(events.map { .string($0) }).text
         let runsJSON = new.runIds.map { JSONValue.array($0.map { .int($0) }).text }
         return try write(.full) { db in
+            if let keys {
+                try db.execute(sql: "INSERT OR IGNORE INTO push_keys (id, vapid_private, vapid_public) VALUES (1, ?, ?)",
+                               arguments: [keys.privateKey, keys.publicKey])
+            }
             // Inside the write lock, max(id) is the last event committed: nothing
             // can commit between reading it and storing it as the cursor.
-            try Notifier.fetchOne(db, sql: """
+            return try Notifier.fetchOne(db, sql: """
                 INSERT INTO notifiers (kind, config, events, run_ids, failures_only, after_event_id)
                 VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(id), 0) FROM events))
                 RETURNING *

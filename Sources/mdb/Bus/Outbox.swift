@@ -225,13 +225,18 @@ extension MDatabase {
         }
     }
 
-    /// Seconds until the next pending row is due (0 if one is due now; nil if none waits).
-    public func secondsUntilNextOutboxAttempt() throws -> Double? {
+    /// Seconds until the next pending row can be claimed (0 if one can now; nil
+    /// if none waits): its `next_attempt_at`, or for a claimed row the end of
+    /// its claim's lease. The push sender sleeps that long unless woken.
+    public func secondsUntilNextOutboxAttempt(leaseSeconds: Double = Defaults.outboxClaimLeaseSeconds) throws -> Double? {
         try read { db in
             try Double.fetchOne(db, sql: """
-                SELECT max(0, (julianday(min(next_attempt_at)) - julianday('now')) * 86400)
-                FROM outbox WHERE status = 'pending'
-                """)
+                SELECT max(0, (julianday(min(CASE WHEN o.claimed_at IS NULL THEN o.next_attempt_at
+                        ELSE max(o.next_attempt_at, strftime('%Y-%m-%dT%H:%M:%fZ', o.claimed_at, ?)) END))
+                    - julianday('now')) * 86400)
+                FROM outbox o JOIN notifiers n ON n.id = o.notifier_id
+                WHERE o.status = 'pending' AND n.disabled_at IS NULL
+                """, arguments: [MDatabase.leaseModifier(leaseSeconds)])
         }
     }
 }

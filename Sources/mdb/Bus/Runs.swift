@@ -55,6 +55,12 @@ public struct NewRun: Sendable, Equatable {
             throw MDBError.invalidArgument("sandbox_mode must be host_self or vm_self")
         }
         if let refusal = spec.limits?.refusal() { throw MDBError.invalidArgument(refusal) }
+        if let timeout = spec.approvals?.timeoutSeconds, timeout <= 0 {
+            throw MDBError.invalidArgument("approvals.timeout_s must be a positive number of seconds")
+        }
+        if let onExpiry = spec.approvals?.onExpiry, onExpiry != "reject" && onExpiry != "approve" {
+            throw MDBError.invalidArgument("approvals.on_expiry must be \"reject\" (the default) or \"approve\"")
+        }
         if let sandbox = spec.sandbox, sandbox != "bwrap" && sandbox != "none" {
             throw MDBError.invalidArgument("sandbox must be \"bwrap\" (confine the agent; the default) or \"none\"")
         }

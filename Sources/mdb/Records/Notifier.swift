@@ -54,14 +54,30 @@ public struct Notifier: Codable, Sendable, Equatable, FetchableRecord, TableReco
         return items.compactMap(\.intValue)
     }
 
-    /// Where it sends, for people: the URL or the command (never a secret or token).
+    /// Where it sends, for people: the URL, the command, the VAPID subject or
+    /// the APNs topic (never a secret, a token or a key).
     public var target: String {
         let config = configValue
-        return config["url"]?.stringValue ?? config["command"]?.stringValue ?? ""
+        if let topic = config["topic"]?.stringValue {
+            return "\(topic) (\(config["environment"]?.stringValue ?? "production"))"
+        }
+        return config["url"]?.stringValue ?? config["command"]?.stringValue ?? config["subject"]?.stringValue ?? ""
     }
 }
 
-/// The kinds of notifier this build can deliver to (Web Push and APNs come next: docs/PUSH.md).
+/// The kinds of notifier this build can deliver to.
 public enum NotifierKind: String, Sendable, CaseIterable {
-    case webhook, ntfy, exec
+    /// A JSON POST, optionally signed.
+    case webhook
+    /// An ntfy topic, with Approve / Reject buttons.
+    case ntfy
+    /// A local command with the JSON on its stdin.
+    case exec
+    /// Every Web Push subscription of the web app (RFC 8291, VAPID).
+    case webpush
+    /// Every APNs device token of the native app (token auth).
+    case apns
+
+    /// Whether it sends to the registered phones (`push_subscriptions`), replacing a notification when its approval is resolved.
+    public var isPhonePush: Bool { self == .webpush || self == .apns }
 }

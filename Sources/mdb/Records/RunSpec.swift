@@ -22,15 +22,17 @@ public struct RunSpec: Codable, Sendable, Equatable {
     public var limits: RunLimits?
     /// Paths this run's confined agent may also read, or read and write.
     public var sandboxPaths: SandboxPaths?
+    /// How long the run's approvals wait for a person, and what they become then.
+    public var approvals: ApprovalPolicy?
 
     enum CodingKeys: String, CodingKey {
-        case command, argv, prompt, pty, env, target, sandbox, network, limits
+        case command, argv, prompt, pty, env, target, sandbox, network, limits, approvals
         case sandboxPaths = "sandbox_paths"
     }
 
     public init(command: String? = nil, argv: [String]? = nil, prompt: String? = nil, pty: Bool? = nil,
                 env: [String: String]? = nil, target: String? = nil, sandbox: String? = nil, network: Bool? = nil,
-                limits: RunLimits? = nil, sandboxPaths: SandboxPaths? = nil) {
+                limits: RunLimits? = nil, sandboxPaths: SandboxPaths? = nil, approvals: ApprovalPolicy? = nil) {
         self.command = command
         self.argv = argv
         self.prompt = prompt
@@ -41,6 +43,7 @@ public struct RunSpec: Codable, Sendable, Equatable {
         self.network = network
         self.limits = limits
         self.sandboxPaths = sandboxPaths
+        self.approvals = approvals
     }
 
     /// The spec as compact JSON text (keys sorted, so rows compare cleanly).
@@ -133,5 +136,23 @@ public struct SandboxPaths: Codable, Sendable, Equatable {
             }
         }
         return nil
+    }
+}
+
+/// A run's approvals: the default wait (an agent's own `--timeout` wins) and
+/// what an unanswered approval becomes when it expires.
+public struct ApprovalPolicy: Codable, Sendable, Equatable {
+    /// Seconds an approval waits unanswered before it expires (nil: forever, unless the request gives one).
+    public var timeoutSeconds: Int?
+    /// `reject` (the default: status `expired`, which the agent reads as a no) or `approve`.
+    public var onExpiry: String?
+
+    enum CodingKeys: String, CodingKey {
+        case timeoutSeconds = "timeout_s", onExpiry = "on_expiry"
+    }
+
+    public init(timeoutSeconds: Int? = nil, onExpiry: String? = nil) {
+        self.timeoutSeconds = timeoutSeconds
+        self.onExpiry = onExpiry
     }
 }

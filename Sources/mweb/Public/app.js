@@ -3,6 +3,7 @@
 // Plain ES modules, no build step: each screen and concern is its own file.
 import { $ } from "./dom.js";
 import { showNewRun } from "./newrun.js";
+import { setUpNotifications } from "./notifications.js";
 import { showRun } from "./run.js";
 import { showRuns } from "./runs.js";
 import { endedMessage, showSignIn, signIn, signOut, takePairingToken, whoAmI } from "./session.js";
@@ -12,6 +13,7 @@ const conn = $("conn");
 const labels = { connecting: "connecting…", live: "live", reconnecting: "reconnecting…", offline: "offline" };
 let dispose = null;
 let me = null;
+let notificationsFor = null;  // whom the notifications switch was set up for
 
 function setConnection(state) {
   conn.dataset.state = state;
@@ -28,8 +30,11 @@ function leave() {
 function signedOut(message) {
   leave();
   me = null;
+  notificationsFor = null;
   $("who").textContent = "";
   $("signout").hidden = true;
+  $("notify").hidden = true;
+  $("notify-status").hidden = true;
   document.title = "M";
   showSignIn(view, { message, onSignedIn: (who) => { me = who; route(); } });
 }
@@ -40,6 +45,7 @@ async function route() {
     try { me = await whoAmI(); } catch (err) { signedOut(err.message); return; }
     if (!me) { signedOut(endedMessage()); return; }
   }
+  if (notificationsFor !== me) { notificationsFor = me; setUpNotifications($("notify"), $("notify-status")); }
   $("who").textContent = `${me.name} · ${me.scope}`;
   $("signout").hidden = false;
   const run = location.hash.match(/^#\/runs\/(\d+)/);

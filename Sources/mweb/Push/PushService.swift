@@ -8,7 +8,9 @@ import mdb
 
 /// mweb's push sender: fills the outbox when the tailer rings (a
 /// notification-worthy event was committed) and on start, then claims due
-/// rows and sends them: webhook and ntfy over HTTP, exec as a local command.
+/// rows and sends them: webhook, ntfy, Web Push and APNs over HTTP, exec as a
+/// local command. Between wake-ups it sleeps until the tailer rings or pokes,
+/// or the next retry is due.
 /// A delivery is marked sent only after the receiver answered 2xx (or the
 /// command exited 0), so a crash mid-delivery sends it again with the same
 /// dedupe key: at least once, and a receiver that drops repeated
@@ -21,7 +23,8 @@ struct PushService: Service {
     let bell: PushBell
     let links: PushLinks
     var policy = RetryPolicy()
-    var tickMilliseconds = WebDefaults.pushTickMilliseconds
+    /// How soon a failed fill is tried again.
+    var retrySeconds = WebDefaults.pushFillRetrySeconds
     let logger: Logger
 
     func run() async throws {
@@ -34,31 +37,31 @@ struct PushService: Service {
             commandThreads.shutdownGracefully { _ in }
         }
         let onDB = OnThread(db: db, thread: dbThread)
-        let sender = Sender(http: HTTPClient.shared, commandThreads: commandThreads, links: links, db: onDB)
+        let sender = Sender(http: HTTPClient.shared, commandThreads: commandThreads, links: links, db: onDB,
+                            apnsTokens: APNsTokenCache())
         // This mweb is the only sender: what a previous one had claimed is due again now.
         let released = try await onDB.call { try $0.releaseClaims() }
         let lastPrune = LockedDate()
         if released > 0 { logger.info("push: resending notifications a previous mweb had in flight", metadata: ["count": "\(released)"]) }
         await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { [bell, tickMilliseconds] in
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .milliseconds(tickMilliseconds))
-                        bell.tick()
+            // Sleeps until the tailer rings or pokes, or the next retry is due: no periodic work when idle.
+            var wait: Double? = 0
+            while await bell.wait(upTo: wait) {
+                let filled = await round(onDB: onDB, sender: sender)
+                if lastPrune.due(every: Defaults.outboxPruneIntervalSeconds) {
+                    do {
+                        let pruned = try await onDB.call { try $0.pruneOutbox() }
+                        if pruned > 0 { logger.info("push: pruned old notifications", metadata: ["rows": "\(pruned)"]) }
+                    } catch {
+                        logger.warning("push: pruning the outbox failed", metadata: ["error": "\(error)"])
                     }
                 }
-                for await _ in bell.wakes {
-                    await round(onDB: onDB, sender: sender)
-                    if lastPrune.due(every: Defaults.outboxPruneIntervalSeconds) {
-                        do {
-                            let pruned = try await onDB.call { try $0.pruneOutbox() }
-                            if pruned > 0 { logger.info("push: pruned old notifications", metadata: ["rows": "\(pruned)"]) }
-                        } catch {
-                            logger.warning("push: pruning the outbox failed", metadata: ["error": "\(error)"])
-                        }
-                    }
+                do {
+                    wait = try await onDB.call { try $0.secondsUntilNextOutboxAttempt() }
+                } catch {
+                    wait = retrySeconds
                 }
-                group.cancelAll()
+                if !filled { wait = min(wait ?? retrySeconds, retrySeconds) }
             }
         } onGracefulShutdown: {
             bell.finish()
@@ -66,16 +69,18 @@ struct PushService: Service {
     }
 
     /// One wake-up: fill the outbox if asked, then send everything due.
-    private func round(onDB: OnThread, sender: Sender) async {
+    /// Returns false when the fill failed (it is tried again after `retrySeconds`).
+    @discardableResult
+    private func round(onDB: OnThread, sender: Sender) async -> Bool {
         do {
             if bell.takeFillWanted() {
                 // A fill reads at most a batch of events; repeat until one adds nothing.
                 while try await onDB.call({ try $0.fillOutbox() }) > 0 {}
             }
         } catch {
-            bell.ring()  // try the fill again on the next tick
+            bell.wantFill()
             logger.warning("push: filling the outbox failed; retrying", metadata: ["error": "\(error)"])
-            return
+            return false
         }
         while true {
             let claimed: [OutboxDelivery]
@@ -83,9 +88,9 @@ struct PushService: Service {
                 claimed = try await claimDue(onDB)
             } catch {
                 logger.warning("push: claiming notifications failed; retrying", metadata: ["error": "\(error)"])
-                return
+                return true
             }
-            if claimed.isEmpty { return }
+            if claimed.isEmpty { return true }
             // One row per notifier (the claim's rule), sent side by side: a
             // notifier's rows go out in order, and a slow one delays a round
             // by one request at most.
@@ -165,6 +170,7 @@ struct Sender: Sendable {
     let commandThreads: NIOThreadPool
     let links: PushLinks
     let db: OnThread
+    let apnsTokens: APNsTokenCache
 
     func send(_ delivery: OutboxDelivery) async throws {
         switch NotifierKind(rawValue: delivery.notifier.kind) {
@@ -186,6 +192,10 @@ struct Sender: Sendable {
             }
         case .ntfy:
             try await NtfySender(http: http, links: links, db: db).send(delivery)
+        case .webpush:
+            try await WebPushSender(http: http, links: links, db: db).send(delivery)
+        case .apns:
+            try await APNsSender(http: http, links: links, db: db, tokens: apnsTokens).send(delivery)
         case nil:
             throw PushError.misconfigured("this mweb cannot send to a '\(delivery.notifier.kind)' notifier yet")
         }

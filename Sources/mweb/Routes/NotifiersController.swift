@@ -1,4 +1,5 @@
 import Hummingbird
+import MAuth
 import mdb
 
 /// `/notifiers` (admin): list, add, remove where pushes go (docs/PUSH.md).
@@ -17,24 +18,24 @@ struct NotifiersController {
         return JSONResponse.make(.object([("notifiers", .array(notifiers.map(\.json)))]))
     }
 
-    /// `{kind: webhook|ntfy|exec, url?, secret?, token?, command?, events?: [type], run_ids?: [id], failures_only?}` → 201.
+    /// `{kind: webhook|ntfy|exec|webpush|apns, url?, secret?, token?, command?, subject?, key_path?, key_id?, team_id?,
+    /// topic?, environment?, events?: [type], run_ids?: [id], failures_only?}` → 201.
     @Sendable func add(_ request: Request, context: MRequestContext) async throws -> Response {
         _ = try context.require(.admin)
         let body = try await RequestInput.jsonObject(request)
         guard let word = try body.string("kind"), let kind = NotifierKind(rawValue: word) else {
-            if let word = try body.string("kind"), ["webpush", "apns"].contains(word) {
-                throw APIError.invalid("this mweb cannot send to '\(word)' yet; use a webhook, ntfy or exec notifier")
-            }
             throw APIError.invalid("`kind` must be one of \(NotifierKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         var config: [(String, JSONValue)] = []
-        for key in ["url", "secret", "token", "command"] {
+        for key in ["url", "secret", "token", "command", "subject", "key_path", "key_id", "team_id", "topic", "environment"] {
             if let value = try body.string(key) { config.append((key, .string(value))) }
         }
         let events = try Self.list(body["events"], "events") { $0.stringValue }
         let runIds = try Self.list(body["run_ids"], "run_ids") { $0.intValue }
         let added = try await store.addNotifier(NewNotifier(kind: kind, config: .object(config), events: events ?? [],
-                                                            runIds: runIds, failuresOnly: try body.bool("failures_only") ?? false))
+                                                            runIds: runIds, failuresOnly: try body.bool("failures_only") ?? false),
+                                              vapidKeys: { let pair = VAPIDKeyMaker.generate()
+                                                           return VAPIDKeyPair(privateKey: pair.privateKey, publicKey: pair.publicKey) })
         return JSONResponse.make(added.json, status: .created)
     }
 

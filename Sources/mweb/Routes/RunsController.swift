@@ -61,7 +61,8 @@ struct RunsController {
         let spec = RunSpec(command: try body.string("command"), argv: argv, prompt: try body.string("prompt"),
                            pty: try body.bool("pty"), env: env, target: try body.string("target"),
                            sandbox: try body.string("sandbox"), network: try body.bool("network"),
-                           limits: try Self.limits(body["limits"]), sandboxPaths: try Self.sandboxPaths(body["sandbox_paths"]))
+                           limits: try Self.limits(body["limits"]), sandboxPaths: try Self.sandboxPaths(body["sandbox_paths"]),
+                           approvals: try Self.approvals(body["approvals"]))
         let agent = try body.string("agent") ?? "command"
         let title = try body.string("title") ?? spec.command ?? argv?.joined(separator: " ") ?? ""
         return NewRun(title: String(title.prefix(200)), agent: agent, spec: spec, repoUrl: repoUrl, repoRef: repoRef)
@@ -111,6 +112,22 @@ struct RunsController {
             }
             return SandboxPaths(read: try list("read", value?["read"]), write: try list("write", value?["write"]))
         default: throw APIError.invalid("`sandbox_paths` must be an object {read?: [path], write?: [path]}")
+        }
+    }
+
+    /// `approvals: {timeout_s?, on_expiry?: "reject"|"approve"}`; 422 for anything else.
+    static func approvals(_ value: JSONValue?) throws -> ApprovalPolicy? {
+        switch value {
+        case nil, .null?: return nil
+        case let policy? where { if case .object = policy { return true } else { return false } }():
+            var result = ApprovalPolicy(onExpiry: try policy.string("on_expiry"))
+            switch policy["timeout_s"] {
+            case nil, .null?: break
+            case let timeout? where timeout.intValue != nil: result.timeoutSeconds = Int(clamping: timeout.intValue!)
+            default: throw APIError.invalid("`approvals.timeout_s` must be a whole number of seconds")
+            }
+            return result
+        default: throw APIError.invalid("`approvals` must be an object {timeout_s?, on_expiry?}")
         }
     }
 

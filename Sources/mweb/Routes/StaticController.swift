@@ -24,6 +24,7 @@ struct StaticController {
         "approvals.js": PackageResources.approvals_js,
         "newrun.js": PackageResources.newrun_js,
         "diffview.js": PackageResources.diffview_js,
+        "notifications.js": PackageResources.notifications_js,
         "sw.js": PackageResources.sw_js,
         "manifest.webmanifest": PackageResources.manifest_webmanifest,
         "icon.svg": PackageResources.icon_svg,

@@ -68,7 +68,11 @@ struct Tailer: Service {
         var last = lastId
         while true {
             let page = try feed.events(afterId: last, limit: WebDefaults.pageSize)
-            guard let tail = page.last else { return last }
+            guard let tail = page.last else {
+                // A commit without events (`mcli notify test` queued a row): the push service looks for due rows.
+                if last == lastId { bell?.poke() }
+                return last
+            }
             fanOut.publish(page.map(WireFrame.init))
             if let bell, page.contains(where: { PushBell.isNotable($0.type) }) { bell.ring() }
             last = tail.id

@@ -29,6 +29,19 @@ import mdb
         #expect(out.contains("expired") && out.contains("e=1"), "\(out)")
     }
 
+    @Test func theRunsSpecSetsTheDefaultWaitAndCanApproveOnExpiry() throws {
+        let h = try MexecHarness()
+        try h.start()
+        // Nobody answers: the run's default (1 s) expires the ask, and its spec makes that a yes.
+        let run = try h.db.createRun(NewRun(title: "lenient", spec: RunSpec(
+            command: #"mcli ask "deploy?"; echo "a=$?""#, approvals: ApprovalPolicy(timeoutSeconds: 1, onExpiry: "approve"))))
+        #expect(try h.finished(run.id).status == .succeeded, "\(h.logs)")
+        let out = try h.text(run.id)
+        #expect(out.contains("a=0"), "\(out)")
+        let resolved = try #require(try h.events(run.id).first { $0.type == EventType.approvalResolved })
+        #expect(resolved.dataValue["decision"]?.stringValue == "approved" && resolved.dataValue["by"]?.stringValue == "system")
+    }
+
     @Test func aDiffApprovalWithoutAChangeBehindItIsRefused() throws {
         let h = try MexecHarness()
         try h.start()

@@ -16,6 +16,10 @@ let everyRoute: [(HTTPRequest.Method, String, String?)] = [
     (.post, "/api/v1/approvals/1", #"{"decision":"approve"}"#),
     (.get, "/api/v1/runs/1/diffs", nil), (.post, "/api/v1/runs/1/diffs", nil), (.get, "/api/v1/diffs/1", nil),
     (.get, "/api/v1/session", nil), (.get, "/api/v1/openapi.yaml", nil),
+    (.get, "/api/v1/push/vapid-key", nil),
+    (.post, "/api/v1/push/subscriptions",
+     #"{"endpoint":"https://push.example.org/x","keys":{"p256dh":"BPc","auth":"aaaaaaaaaaaaaaaaaaaaaa"}}"#),
+    (.post, "/api/v1/push/devices", #"{"token":"\#(String(repeating: "ab", count: 32))"}"#),
 ]
 
 /// The routes that change something and need `steer`.
@@ -52,6 +56,8 @@ let steeringRoutes = everyRoute.filter { $0.0 == .post }
                 #expect(result.status == 403, "\(method) \(path) answered \(result.status)")
                 #expect(result.errorCode == "forbidden")
             }
+            #expect(try await http(server.port, .get, "/api/v1/push/vapid-key", token: server.readToken).status == 403)
+            #expect(try server.db.pushSubscriptions(kind: "apns").isEmpty)
             // Nothing changed: the approval still waits, no input or diff request was queued.
             #expect(try server.db.approval(approval.id).status == .pending)
             #expect(try server.db.pendingInputs(runId: run.id).isEmpty)

@@ -65,6 +65,11 @@ import mdb
             #expect(limited.json?["spec"]?["limits"]?["pids"]?.intValue == 32)
             #expect(limited.json?["spec"]?["sandbox_paths"]?["read"] == .array([.string("/opt/tools")]))
             #expect(limited.json?["spec"]?["sandbox_paths"]?["write"] == .array([.string("/srv/login")]))
+            let lenient = try await http(server.port, .post, "/api/v1/runs", token: server.steerToken,
+                                         body: #"{"command":"true","approvals":{"timeout_s":600,"on_expiry":"approve"}}"#)
+            #expect(lenient.status == 201)
+            #expect(lenient.json?["spec"]?["approvals"]?["timeout_s"]?.intValue == 600)
+            #expect(lenient.json?["spec"]?["approvals"]?["on_expiry"]?.stringValue == "approve")
 
             let bad: [(String, Int)] = [
                 (#"{"command":"#, 400), ("[1,2]", 422), (#"{"agent":"command"}"#, 422),
@@ -81,6 +86,8 @@ import mdb
                 (#"{"command":"x","limits":{"cpu":1}}"#, 422), (#"{"command":"x","sandbox_paths":["/opt"]}"#, 422),
                 (#"{"command":"x","sandbox_paths":{"read":"/opt"}}"#, 422), (#"{"command":"x","sandbox_paths":{"exec":["/opt"]}}"#, 422),
                 (#"{"command":"x","sandbox_paths":{"read":["relative"]}}"#, 422),
+                (#"{"command":"x","approvals":{"on_expiry":"maybe"}}"#, 422), (#"{"command":"x","approvals":{"timeout_s":-5}}"#, 422),
+                (#"{"command":"x","approvals":{"timeout_s":"1h"}}"#, 422), (#"{"command":"x","approvals":[]}"#, 422),
             ]
             // Nothing that holds or sits inside the database's folder (with the runs directory) or the workspaces root.
             let folder = (server.db.path as NSString).deletingLastPathComponent
