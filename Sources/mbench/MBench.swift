@@ -16,7 +16,7 @@ struct MBench: AsyncParsableCommand {
 struct RunBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the scenarios (the default).")
 
-    static let allScenarios = ["append", "changewatch", "ingest", "latency", "latency-light", "replay", "idle", "approval", "fanout"]
+    static let allScenarios = ["append", "changewatch", "ingest", "latency", "latency-light", "replay", "idle", "approval", "fanout", "search"]
 
     @Option(help: "Scenarios to run, comma-separated (default: all): \(RunBench.allScenarios.joined(separator: ", ")).")
     var only: String?
@@ -73,6 +73,7 @@ struct RunBench: AsyncParsableCommand {
         await step("idle") { try await scenarios.idle() }
         await step("approval") { try await scenarios.approvalRoundTrip() }
         await step("fanout") { try await scenarios.fanOut() }
+        await step("search") { try await scenarios.search() }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -20,6 +20,7 @@ public enum Migrator {
         Migration(version: 5, name: "pairing_deadline", sql: text(PackageResources._005_pairing_deadline_sql)),
         Migration(version: 7, name: "confinement", sql: text(PackageResources._007_confinement_sql)),
         Migration(version: 8, name: "push", sql: text(PackageResources._008_push_sql)),
+        Migration(version: 9, name: "search", sql: text(PackageResources._009_search_sql)),
     ]
 
     /// The newest schema version this build knows.

@@ -20,6 +20,13 @@ enum WebDefaults {
     static let maxListLimit = 1_000
     /// Threads that run mweb's SQLite reads (`ThreadedStore`; writes have one thread of their own).
     static let storeReaderThreads = 4
+    /// The pause between two of the search indexer's batches while it catches
+    /// up, in which executors take the write lock (a live run's output is one batch).
+    static let searchIndexPauseMilliseconds = 5
+    /// The longest search text accepted (a longer one is a 400).
+    static let maxSearchBytes = 1_000
+    /// Hits a search answers unless `limit` says otherwise.
+    static let searchHitsDefault = 50
     /// How often the push service looks for due retries and test notifications (one indexed read).
     static let pushTickMilliseconds = 1_000
     /// Longest a webhook or ntfy request may take before it counts as failed.
