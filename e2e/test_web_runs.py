@@ -4,7 +4,7 @@ list follows the all-runs stream without reloading; a 422 is shown clearly."""
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
 
-from webapp import api, log_lines, paired_page, wait_for
+from webapp import full_page_shot, api, log_lines, paired_page, wait_for
 
 SCRIPT = ("echo \"env: $GREETING\"; printf 'out line\\n'; printf 'err line\\n' >&2; printf '\\033[32mgreen\\033[0m\\n'; "
           "read answer; echo \"agent got: $answer\"; printf 'no newline:'; read more; echo \"[$more]\"; cat; echo after-eof")
@@ -68,7 +68,7 @@ def test_a_run_from_the_form_streams_stdout_and_stderr_and_takes_input(m_up, pho
     expect(page.locator("#run-status")).to_contain_text("succeeded", timeout=15000)
     expect(page.locator("#run-facts")).to_contain_text("exit 0")
     expect(page.locator("#controls")).to_be_hidden()
-    page.screenshot(path=f"{screenshots}/run-finished-light.png", full_page=True)
+    full_page_shot(page, f"{screenshots}/run-finished-light.png")
     expect(page.locator("#cancel")).to_be_hidden()
     page.click("#log-copy")
     expect(page.locator("#log-copy")).to_have_text("Copied")

@@ -73,8 +73,10 @@ public struct TranscriptHTML: Sendable {
             var out = close()
             let kind = text("kind")
             out += "<section class=\"approval\" data-seq=\"\(event.seq)\"><p class=\"approval-kind\">⚑ \(Self.escape(kind)) approval #\(data["approval_id"]?.intValue ?? 0)</p>"
-            out += "<p class=\"approval-title\">\(Self.escape(text("title")))</p>"
-            if !text("body").isEmpty {
+            // A command approval's title is the command: verbatim, in monospace.
+            let titleTag = kind == "command" ? "pre" : "p"
+            out += "<\(titleTag) class=\"approval-title\">\(Self.escape(text("title")))</\(titleTag)>"
+            if !text("body").isEmpty && text("body") != text("title") {
                 out += "<pre class=\"approval-body\">\(Self.escape(text("body")))</pre>"
             }
             if let diffId = data["diff_id"]?.intValue { out += "<p class=\"facts\">Diff #\(diffId), shown above.</p>" }
@@ -253,11 +255,11 @@ public struct TranscriptHTML: Sendable {
         h1{font-size:22px;margin:4px 0}.facts{color:var(--muted);font-size:14px;margin:2px 0}.mono,.log,pre{font-family:ui-monospace,Menlo,monospace}
         .warning{color:var(--bad);font-weight:600}
         .log{background:var(--log-bg);color:var(--log-fg);font-size:13px;line-height:1.4;padding:8px;border-radius:8px;margin-top:10px;
-        white-space:pre-wrap;overflow-wrap:anywhere}
-        .log>div{min-height:1.4em}.stderr{color:var(--log-err);border-left:3px solid var(--log-err-bar);padding-left:5px}
+        overflow-wrap:anywhere}
+        .log>div{min-height:1.4em;white-space:pre-wrap}.stderr{color:var(--log-err);border-left:3px solid var(--log-err-bar);padding-left:5px}
         .meta{color:var(--log-meta);font-style:italic}.notice-warning,.notice-error{color:var(--bad)}
         .approval{border:1px solid var(--warn);border-left-width:4px;border-radius:8px;padding:6px 10px;margin:6px 0;font-family:system-ui,sans-serif}
-        .approval-kind{color:var(--warn);font-weight:700;margin:0}.approval-title{margin:4px 0}.approval-body{margin:0;white-space:pre-wrap}
+        .approval-kind{color:var(--warn);font-weight:700;margin:0}.approval-title{margin:4px 0}.approval pre{margin:4px 0;white-space:pre-wrap}
         .diff{font-family:system-ui,sans-serif;margin:6px 0}.diff .patch{font-size:12px;white-space:pre-wrap;overflow-wrap:anywhere}
         .da{color:var(--c2)}.dd{color:var(--c1)}.dk{color:var(--c6)}.dh{font-weight:700}
         .b{font-weight:700}.d{opacity:.7}.i{font-style:italic}.u{text-decoration:underline}.s{text-decoration:line-through}
