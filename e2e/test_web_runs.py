@@ -143,3 +143,23 @@ def test_a_run_that_does_not_exist_says_so_and_stops_reconnecting(m_up, phone):
     with pytest.raises(PlaywrightTimeout):
         with page.expect_websocket(timeout=1500):
             pass
+
+
+def test_the_run_view_shows_the_confinement_and_warns_when_there_is_none(m_up, phone, screenshots):
+    url, tokens, env = m_up
+    confined = api(url, tokens["steer"], "POST", "/runs", {"command": "echo in", "title": "confined"}).json()
+    loose = api(url, tokens["steer"], "POST", "/runs", {"command": "echo out", "title": "loose", "sandbox": "none"}).json()
+    for r in (confined, loose):
+        wait_for(lambda: api(url, tokens["read"], "GET", f"/runs/{r['id']}").json()["status"] == "succeeded",
+                 timeout=30, message="the runs to finish")
+    page = paired_page(phone(), url, tokens["read"], f"#/runs/{loose['id']}")
+    box = page.locator("#run-confinement")
+    expect(box).to_contain_text("Not confined")
+    assert "warning" in box.get_attribute("class")
+    assert box.evaluate("e => getComputedStyle(e).color") != page.locator("#run-facts").evaluate("e => getComputedStyle(e).color")
+    page.screenshot(path=f"{screenshots}/run-unconfined-light.png")
+    expected = api(url, tokens["read"], "GET", f"/runs/{confined['id']}").json()["confinement"]
+    page.evaluate(f"location.hash = '#/runs/{confined['id']}'")
+    expect(page.locator("#run-title")).to_have_text("confined")
+    expect(page.locator("#run-confinement")).to_have_text(f"Confined: {expected}" if expected == "bwrap" else
+                                                          "⚠ Not confined: the agent can reach everything M's user can (sandbox none)")
