@@ -142,11 +142,13 @@ private struct Fixture {
         let f = try Fixture()
         try f.run(["say \"hi\" (x) -y OR z* a:b NEAR(c d) ^e"])
         _ = try f.indexAll()
-        for query in ["\"", "\"hi", "(x", "-y", "OR", "z*", "a:b", "NEAR(c d)", "^e", "*", "AND OR NOT", "\u{1F600}", "'; DROP TABLE runs; --"] {
+        for query in ["\"", "\"hi", "(x", "-y", "OR", "z*", "a:b", "NEAR(c d)", "^e", "*", "AND OR NOT", "\u{1F600}", "'; DROP TABLE runs; --", "a\u{0}b", "x\u{7}\u{1B}[31m"] {
             #expect(throws: Never.self, "\(query)") { _ = try f.db.search(query, limit: 10) }
         }
         #expect(try f.db.search("\"hi\"", limit: 10).count == 1)
         #expect(try f.db.search("NEAR(c d)", limit: 10).count == 1)
-        #expect(throws: MDBError.self) { _ = try f.db.search("  \n ", limit: 10) }
+        for empty in ["  \n ", "\u{0}", "\u{1}\u{2}\u{3}"] {
+            #expect(throws: MDBError.self) { _ = try f.db.search(empty, limit: 10) }
+        }
     }
 }

@@ -93,7 +93,16 @@ extension MDatabase {
         guard let match = Self.ftsQuery(query) else {
             throw MDBError.invalidArgument("the search has no words: give some text to look for")
         }
-        return try read { db in
+        do {
+            return try searchRows(match, limit: limit)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
+            // Quoted words cannot be FTS5 syntax; should SQLite still refuse the text, it is the text's fault.
+            throw MDBError.invalidArgument("these words cannot be searched (\(error.message ?? "refused")): try other words")
+        }
+    }
+
+    private func searchRows(_ match: String, limit: Int) throws -> [SearchHit] {
+        try read { db in
             try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT search_text.rowid AS event_id, search_text.run_id AS run_id, search_text.seq AS seq,
                        snippet(search_text, 0, char(2), char(3), '…', \(Defaults.searchSnippetTokens)) AS snippet,
@@ -112,7 +121,8 @@ extension MDatabase {
     /// whitespace-separated word becomes a quoted string (quotes doubled), a
     /// prefix match, and all must match. Nil when there are no words.
     static func ftsQuery(_ text: String) -> String? {
-        let words = text.split(whereSeparator: { $0.isWhitespace || $0.isNewline })
+        // Control characters (NUL among them, which ends FTS5's reading of a query) separate words, as in indexed text.
+        let words = text.split(whereSeparator: { $0.isWhitespace || $0.isNewline || $0.unicodeScalars.contains { $0.properties.generalCategory == .control } })
         guard !words.isEmpty else { return nil }
         return words.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"*" }.joined(separator: " ")
     }

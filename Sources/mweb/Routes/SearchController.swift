@@ -22,7 +22,12 @@ struct SearchController {
             throw APIError.badRequest("the search text is longer than \(WebDefaults.maxSearchBytes) bytes: look for fewer words")
         }
         let limit = try RequestInput.limit(request, fallback: WebDefaults.searchHitsDefault)
-        let hits = try await store.search(query, limit: limit)
+        let hits: [SearchHit]
+        do {
+            hits = try await store.search(query, limit: limit)
+        } catch MDBError.invalidArgument(let message) {
+            throw APIError.badRequest(message)
+        }
         return JSONResponse.make(.object([("hits", .array(hits.map(\.api)))]))
     }
 }

@@ -29,12 +29,12 @@ import mdb
         try await LiveServer.with { server in
             #expect(try await http(server.port, .get, "/api/v1/search?q=x").status == 401)
             for path in ["/api/v1/search", "/api/v1/search?q=", "/api/v1/search?q=%20%20", "/api/v1/search?q=x&limit=-1",
-                         "/api/v1/search?q=x&limit=ten", "/api/v1/search?q=" + String(repeating: "a", count: 1_001)] {
+                         "/api/v1/search?q=x&limit=ten", "/api/v1/search?q=%00%01", "/api/v1/search?q=" + String(repeating: "a", count: 1_001)] {
                 let result = try await http(server.port, .get, path, token: server.readToken)
                 #expect(result.status == 400, "\(path.prefix(60)) answered \(result.status)")
                 #expect(result.errorCode == "bad_request")
             }
-            for q in ["%22", "NEAR(a", "a%20OR", "*", "-x", "%5E", "a:b", "(", "%F0%9F%98%80"] {
+            for q in ["%22", "NEAR(a", "a%20OR", "*", "-x", "%5E", "a:b", "(", "%F0%9F%98%80", "a%00b", "%C3%81%00%25%5D%0A%F1%A3%B0%84%C2%87%C3%8B%C2%B0"] {
                 let result = try await http(server.port, .get, "/api/v1/search?q=\(q)", token: server.readToken)
                 #expect(result.status == 200, "q=\(q) answered \(result.status): \(result.text)")
             }
