@@ -30,8 +30,6 @@ public enum Defaults {
     /// a fast build log's chunks are large, and the write lock is held while
     /// FTS5 tokenises them.
     public static let searchBatchBytes: Int = 256 * 1024
-    /// Words of context a search hit's snippet shows around the match.
-    public static let searchSnippetTokens: Int = 12
     /// Database file name used when neither `--db` nor `M_DB` is given.
     public static let databaseFileName = "m.db"
     /// Environment variable naming the database file.

@@ -2,8 +2,8 @@ import Foundation
 import GRDB
 import MTestSupport
 import Testing
-import mdb
 @testable import MTranscript
+@testable import mdb
 
 /// A database with one running run; output is appended as an executor would.
 private struct Fixture {
@@ -111,6 +111,19 @@ private struct Fixture {
         let rest = try f.indexAll()
         #expect(rest.last?.caughtUp == true)
         #expect(try f.rows() == 10)
+    }
+
+    @Test func aHitShowsTheLineWithTheMostWordsCutAroundTheMatch() throws {
+        let f = try Fixture()
+        let long = String(repeating: "x ", count: 100) + "Needle HAYSTACK" + String(repeating: " y", count: 100)
+        try f.run(["needle only\n" + long + "\nneedle haystack again"])
+        _ = try f.indexAll()
+        let hit = try #require(try f.db.search("needle hay", limit: 5).first)
+        #expect(hit.snippet.hasPrefix("…") && hit.snippet.hasSuffix("…"), "a long line is cut around its first match")
+        #expect(hit.snippet.count <= SearchSnippet.windowCharacters + 2)
+        let utf16 = Array(hit.snippet.utf16)
+        let marked = hit.marks.map { String(decoding: utf16[$0], as: UTF16.self) }
+        #expect(marked == ["Needle", "HAYSTACK"], "the first line holding every word, its words marked")
     }
 
     @Test func gcDeletesARunsIndexRowsWithItsEvents() throws {

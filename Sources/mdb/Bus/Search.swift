@@ -94,23 +94,25 @@ extension MDatabase {
             throw MDBError.invalidArgument("the search has no words: give some text to look for")
         }
         do {
-            return try searchRows(match, limit: limit)
+            return try searchRows(match, terms: SearchSnippet.terms(query), limit: limit)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
             // Quoted words cannot be FTS5 syntax; should SQLite still refuse the text, it is the text's fault.
             throw MDBError.invalidArgument("these words cannot be searched (\(error.message ?? "refused")): try other words")
         }
     }
 
-    private func searchRows(_ match: String, limit: Int) throws -> [SearchHit] {
+    private func searchRows(_ match: String, terms: [String], limit: Int) throws -> [SearchHit] {
         try read { db in
+            // FTS5's snippet() tokenises every match in a row: on a build log where each
+            // of a chunk's thousand lines matches, that is seconds. The rows are found by
+            // the index; the line to show is picked here, stopping at the first that fits.
             try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT search_text.rowid AS event_id, search_text.run_id AS run_id, search_text.seq AS seq,
-                       snippet(search_text, 0, char(2), char(3), '…', \(Defaults.searchSnippetTokens)) AS snippet,
-                       runs.title AS title
+                       search_text.text AS text, runs.title AS title
                 FROM search_text LEFT JOIN runs ON runs.id = search_text.run_id
                 WHERE search_text MATCH ? ORDER BY search_text.rowid DESC LIMIT ?
                 """), arguments: [match, max(1, min(limit, Defaults.maxEventPageSize))]).map { row in
-                let (snippet, marks) = Self.unmark(row["snippet"] ?? "")
+                let (snippet, marks) = SearchSnippet.make(text: row["text"] ?? "", terms: terms)
                 return SearchHit(runId: row["run_id"], seq: row["seq"], eventId: row["event_id"], title: row["title"],
                                  snippet: snippet, marks: marks)
             }
@@ -125,30 +127,5 @@ extension MDatabase {
         let words = text.split(whereSeparator: { $0.isWhitespace || $0.isNewline || $0.unicodeScalars.contains { $0.properties.generalCategory == .control } })
         guard !words.isEmpty else { return nil }
         return words.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"*" }.joined(separator: " ")
-    }
-
-    /// Removes the snippet's match markers (STX … ETX, which indexed text never
-    /// holds) and returns where they were, in UTF-16 offsets; newlines become
-    /// spaces and trailing ones are dropped.
-    static func unmark(_ marked: String) -> (String, [Range<Int>]) {
-        var text = String.UnicodeScalarView()
-        var marks: [Range<Int>] = []
-        var offset = 0
-        var start: Int?
-        for scalar in marked.unicodeScalars {
-            switch scalar {
-            case "\u{02}": start = offset
-            case "\u{03}":
-                if let from = start, from < offset { marks.append(from..<offset) }
-                start = nil
-            default:
-                let kept: Unicode.Scalar = scalar == "\n" || scalar == "\r" || scalar == "\t" ? " " : scalar
-                text.append(kept)
-                offset += kept.utf16.count
-            }
-        }
-        // The trailing newline of the last line is no part of what to show (marks never reach it).
-        while let last = text.last, last == " " { text.removeLast() }
-        return (String(text), marks)
     }
 }
