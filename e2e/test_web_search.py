@@ -7,7 +7,8 @@ from playwright.sync_api import expect
 from webapp import api, full_page_shot, paired_page, run_status, wait_for
 
 NEEDLE_RUN = ("i=0; while [ $i -lt 400 ]; do echo \"build step $i\"; i=$((i+1)); done; "
-              "printf '\\033[31mfatal: could not read Username for github\\033[0m\\n' >&2; "
+              # On stdout like the lines around it: two pipes are read apart, so a stderr line's place among stdout's is not fixed.
+              "printf '\\033[31mfatal: could not read Username for github\\033[0m\\n'; "
               "i=0; while [ $i -lt 400 ]; do echo \"cleanup $i\"; i=$((i+1)); done")
 
 

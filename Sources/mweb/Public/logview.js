@@ -44,8 +44,16 @@ export class LogView {
     this.rowHeight = 0;
     this.scheduled = false;
     this.scroller.addEventListener("scroll", () => {
-      const bottom = this.scroller.scrollTop + this.scroller.clientHeight >= this.scroller.scrollHeight - this.rowHeight - 2;
-      if (bottom !== this.follow) { this.follow = bottom; this.jump.hidden = bottom; }
+      // A scroll the view made itself (following the tail, revealing a line) says nothing about the
+      // person: its event can arrive after the view moved on (a search hit revealed mid-replay).
+      const top = this.scroller.scrollTop, down = top > (this.lastTop ?? 0);
+      this.lastTop = top;
+      if (top === this.setTop) { this.schedule(); return; }
+      this.setTop = null; // the person moved it: from here on every position counts
+      const bottom = top + this.scroller.clientHeight >= this.scroller.scrollHeight - this.rowHeight - 2;
+      // Following starts again only when the person scrolls down to the end, not when the box
+      // grows and the browser pulls a short log's position back to its end.
+      if (bottom !== this.follow && (!bottom || down)) { this.follow = bottom; this.jump.hidden = bottom; }
       this.schedule();
     }, { passive: true });
     this.resize = new ResizeObserver(() => { if (this.measure()) this.rewrap(); this.schedule(); });
@@ -91,6 +99,7 @@ export class LogView {
     this.follow = true;
     this.jump.hidden = true;
     this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.setTop = this.scroller.scrollTop;
     this.schedule();
   }
 
@@ -151,6 +160,7 @@ export class LogView {
     this.follow = false;
     this.jump.hidden = false;
     this.scroller.scrollTop = Math.max(0, lo * this.rowHeight - this.scroller.clientHeight / 2);
+    this.setTop = this.scroller.scrollTop;
   }
 
   /** Wraps long lines at the box's width (true) or keeps them whole and scrolls sideways (false). */
@@ -257,7 +267,7 @@ export class LogView {
     if (this.rowLine.length === 0 && this.lines.length) this.rewrap();
     const rows = this.rowLine.length, rh = this.rowHeight;
     this.spacer.style.height = `${rows * rh}px`;
-    if (this.follow) this.scroller.scrollTop = this.scroller.scrollHeight;
+    if (this.follow) { this.scroller.scrollTop = this.scroller.scrollHeight; this.setTop = this.scroller.scrollTop; }
     if (this.revealPending) { this.revealPending = false; this.reveal(); }
     const first = Math.max(0, Math.floor(this.scroller.scrollTop / rh) - overscanRows);
     const last = Math.min(rows, Math.ceil((this.scroller.scrollTop + this.scroller.clientHeight) / rh) + overscanRows);
