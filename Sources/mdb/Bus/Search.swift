@@ -11,7 +11,7 @@ public struct SearchHit: Sendable, Equatable {
     public var eventId: Int64
     /// The run's title, if it has one.
     public var title: String?
-    /// Words around the match, on one line (newlines become spaces).
+    /// The line holding the most of the words, cut around the first match ("…" where cut).
     public var snippet: String
     /// The matched words in `snippet`, as UTF-16 offsets (what JavaScript indexes by).
     public var marks: [Range<Int>]
