@@ -49,6 +49,8 @@ let package = Package(
         .target(name: "CProcess"),
         // Starting child processes with posix_spawn (agents, executors, git), shared by mexec and mgit.
         .target(name: "MProcess", dependencies: ["CProcess"]),
+        // A run's output as people read it: terminal escapes parsed, the search index's text, transcripts (HTML, JSON lines).
+        .target(name: "MTranscript", dependencies: ["mdb"]),
         // The agent side of a run's capability: the socket protocol and its client (no database).
         .target(name: "magent"),
         .executableTarget(
@@ -63,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "mweb",
             dependencies: [
-                "mdb", "MAuth", "MProcess", "MSystemd",
+                "mdb", "MAuth", "MProcess", "MSystemd", "MTranscript",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -78,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "mcli",
             dependencies: [
-                "mdb", "magent", "MAuth", "MProcess", "CQRencode",
+                "mdb", "magent", "MAuth", "MProcess", "MTranscript", "CQRencode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -88,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "mbench",
             dependencies: [
-                "mdb", "CProcess", "MProcess",
+                "mdb", "CProcess", "MProcess", "MTranscript",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -106,6 +108,7 @@ let package = Package(
         .testTarget(name: "mcliTests", dependencies: ["mdb", "MProcess", "MTestSupport"]),
         .testTarget(name: "mgitTests", dependencies: ["mgit", "MProcess", "MTestSupport"]),
         .testTarget(name: "magentTests", dependencies: ["magent"]),
+        .testTarget(name: "MTranscriptTests", dependencies: ["MTranscript", "mdb", "MTestSupport"]),
         .testTarget(name: "mexecTests", dependencies: ["mdb", "mexec", "magent", "CProcess", "MProcess", "MTestSupport"]),
         .testTarget(
             name: "mwebTests",

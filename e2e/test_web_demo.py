@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 import conftest
 from test_web_diff import make_repo
-from webapp import log_lines, wait_for
+from webapp import full_page_shot, log_lines, wait_for
 
 AGENT = ("echo 'agent up'; echo 'working…' >&2; read name; echo \"hello, $name\"; "
          "mcli ask --kind command 'make deploy' && echo 'deploying'; "
@@ -63,7 +63,7 @@ def test_the_whole_demo_on_the_phone_against_mcli_up(phone, tmp_path, screenshot
         expect(card.locator(".diff-file")).to_have_attribute("data-path", "a.txt")
         expect(card.locator(".diff-counts")).to_have_text("+1 −3")
         page.evaluate("scrollTo(0, 0)")  # a full-page shot of a scrolled page draws the sticky bar mid-page
-        page.screenshot(path=f"{screenshots}/demo-diff-light.png", full_page=True)
+        full_page_shot(page, f"{screenshots}/demo-diff-light.png")
         card.locator("button.ok").click()
         wait_for(lambda: "committed" in log_lines(page), timeout=30, message="the approved diff committed")
         expect(page.locator("#run-status")).to_contain_text("succeeded", timeout=15000)

@@ -6,7 +6,7 @@ import subprocess
 
 from playwright.sync_api import expect
 
-from webapp import api, log_lines, paired_page, wait_for
+from webapp import full_page_shot, api, log_lines, paired_page, wait_for
 
 CHANGES = ("printf 'one\\n2\\nthree\\nfour\\n' > a.txt; rm gone.txt; git mv moved.txt 'caf\u00e9.txt'; chmod +x run.sh; "
            "printf '\\000\\002' > bin.dat; echo new > added.txt; "
@@ -52,12 +52,11 @@ def test_a_proposed_diff_is_shown_file_by_file_and_approving_commits_it(m_up, ph
                     ["add", "", "2", "+2"], ["ctx", "3", "3", " three"], ["add", "", "4", "+four"]], rows
     # Readable at 390 px: nothing wider than the screen.
     assert page.evaluate("document.documentElement.scrollWidth - innerWidth") <= 0
-    page.evaluate("scrollTo(0, 0)")  # a full-page shot of a scrolled page draws the sticky bar mid-page
-    page.screenshot(path=f"{screenshots}/diff-approval-light.png", full_page=True)
+    full_page_shot(page, f"{screenshots}/diff-approval-light.png")
     dark = paired_page(phone(color_scheme="dark"), url, tokens["steer"], f"#/runs/{run['id']}")
     expect(dark.locator(".approval.pending .diff-file")).to_have_count(6, timeout=15000)
     assert dark.evaluate("document.documentElement.scrollWidth - innerWidth") <= 0
-    dark.screenshot(path=f"{screenshots}/diff-approval-dark.png", full_page=True)
+    full_page_shot(dark, f"{screenshots}/diff-approval-dark.png")
 
     card.locator("button.ok").click()
     wait_for(lambda: "propose exit 0" in log_lines(page), timeout=30, message="mcli propose to exit 0 (applied)")

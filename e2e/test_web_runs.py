@@ -4,7 +4,7 @@ list follows the all-runs stream without reloading; a 422 is shown clearly."""
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
 
-from webapp import api, log_lines, paired_page, wait_for
+from webapp import full_page_shot, api, log_lines, paired_page, wait_for
 
 SCRIPT = ("echo \"env: $GREETING\"; printf 'out line\\n'; printf 'err line\\n' >&2; printf '\\033[32mgreen\\033[0m\\n'; "
           "read answer; echo \"agent got: $answer\"; printf 'no newline:'; read more; echo \"[$more]\"; cat; echo after-eof")
@@ -68,7 +68,7 @@ def test_a_run_from_the_form_streams_stdout_and_stderr_and_takes_input(m_up, pho
     expect(page.locator("#run-status")).to_contain_text("succeeded", timeout=15000)
     expect(page.locator("#run-facts")).to_contain_text("exit 0")
     expect(page.locator("#controls")).to_be_hidden()
-    page.screenshot(path=f"{screenshots}/run-finished-light.png", full_page=True)
+    full_page_shot(page, f"{screenshots}/run-finished-light.png")
     expect(page.locator("#cancel")).to_be_hidden()
     page.click("#log-copy")
     expect(page.locator("#log-copy")).to_have_text("Copied")
@@ -143,3 +143,23 @@ def test_a_run_that_does_not_exist_says_so_and_stops_reconnecting(m_up, phone):
     with pytest.raises(PlaywrightTimeout):
         with page.expect_websocket(timeout=1500):
             pass
+
+
+def test_the_run_view_shows_the_confinement_and_warns_when_there_is_none(m_up, phone, screenshots):
+    url, tokens, env = m_up
+    confined = api(url, tokens["steer"], "POST", "/runs", {"command": "echo in", "title": "confined"}).json()
+    loose = api(url, tokens["steer"], "POST", "/runs", {"command": "echo out", "title": "loose", "sandbox": "none"}).json()
+    for r in (confined, loose):
+        wait_for(lambda: api(url, tokens["read"], "GET", f"/runs/{r['id']}").json()["status"] == "succeeded",
+                 timeout=30, message="the runs to finish")
+    page = paired_page(phone(), url, tokens["read"], f"#/runs/{loose['id']}")
+    box = page.locator("#run-confinement")
+    expect(box).to_contain_text("Not confined")
+    assert "warning" in box.get_attribute("class")
+    assert box.evaluate("e => getComputedStyle(e).color") != page.locator("#run-facts").evaluate("e => getComputedStyle(e).color")
+    page.screenshot(path=f"{screenshots}/run-unconfined-light.png")
+    expected = api(url, tokens["read"], "GET", f"/runs/{confined['id']}").json()["confinement"]
+    page.evaluate(f"location.hash = '#/runs/{confined['id']}'")
+    expect(page.locator("#run-title")).to_have_text("confined")
+    expect(page.locator("#run-confinement")).to_have_text(f"Confined: {expected}" if expected == "bwrap" else
+                                                          "⚠ Not confined: the agent can reach everything M's user can (sandbox none)")

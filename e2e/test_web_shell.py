@@ -7,7 +7,7 @@ import os
 import requests
 from playwright.sync_api import expect
 
-from webapp import api, paired_page, wait_for
+from webapp import full_page_shot, api, paired_page, wait_for
 
 SCREENS_SCRIPT = ("printf 'building \\033[1;32mok\\033[0m\\n'; printf 'warning: \\033[33mslow disk\\033[0m\\n' >&2; "
                   "printf '\\033[38;5;208m256 colours\\033[0m \\033[38;2;120;200;255mtrue colour\\033[0m\\n'; "
@@ -91,4 +91,4 @@ def shoot(page, folder, name):
         page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{name} scrolls sideways by {overflow} px at {width} px"
-    page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
+    full_page_shot(page, os.path.join(folder, f"{name}.png"))

@@ -57,3 +57,11 @@ def mcli(env, *args):
     r = subprocess.run([os.path.join(BIN, "mcli"), *args], env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     return r.stdout
+
+
+def full_page_shot(page, path):
+    """A screenshot of the whole page from its top: a page scrolled down (by typing in a field near
+    its end) would draw the sticky top bar over the middle and leave a blank band above it."""
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_function("window.scrollY === 0")
+    page.screenshot(path=path, full_page=True)

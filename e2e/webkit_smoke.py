@@ -21,7 +21,14 @@ def wait(driver, script, timeout=20):
         time.sleep(0.1)
 
 
-def main(url, token, run_id, asking_id, folder):
+def settle(driver):
+    """Waits for fonts and two frames, so a screenshot shows what is on the page now."""
+    driver.execute_async_script("""const done = arguments[arguments.length - 1];
+        document.fonts.ready.then(() => requestAnimationFrame(() => requestAnimationFrame(() => done(true))));""")
+
+
+def main(url, token, run_id, asking_id, folder, more="{}"):
+    more = json.loads(more)
     options = Options()
     options.binary_location = MINIBROWSER
     options.add_argument("--automation")
@@ -30,7 +37,9 @@ def main(url, token, run_id, asking_id, folder):
     try:
         driver.set_window_size(390, 844)
         driver.get(f"{url}/#token={token}")
-        out["list"] = wait(driver, "return document.querySelector('#runs li') && document.querySelector('#runs').innerText")
+        out["list"] = wait(driver, """return document.querySelector('#list[data-loaded]') && document.querySelector('#runs li')
+            && document.querySelector('#runs').innerText""")
+        settle(driver)
         out["url"] = driver.current_url
         out["agent"] = driver.execute_script("return navigator.userAgent")
         out["service_worker"] = driver.execute_script("return 'serviceWorker' in navigator")
@@ -42,6 +51,7 @@ def main(url, token, run_id, asking_id, folder):
         out["red_class"] = driver.execute_script("return document.querySelector('.log-row .fg-1')?.textContent")
         out["status"] = wait(driver, "const s = document.querySelector('#run-status').innerText; return s.includes('succeeded') && s")
         out["sideways"] = driver.execute_script("return document.documentElement.scrollWidth - innerWidth")
+        settle(driver)
         driver.save_screenshot(f"{folder}/webkit-run.png")
         out["ansi"] = driver.execute_async_script("""const done = arguments[arguments.length - 1];
             import('/ansi.js').then(({ AnsiParser, styleOf }) => {
@@ -52,12 +62,42 @@ def main(url, token, run_id, asking_id, folder):
         # An approval card, decided with a tap.
         driver.get(f"{url}/#/runs/{asking_id}")
         out["command"] = wait(driver, "return document.querySelector('.approval.pending .approval-command')?.textContent")
+        settle(driver)
         driver.save_screenshot(f"{folder}/webkit-approval.png")
         driver.execute_script("document.querySelector('.approval.pending button.ok').click()")
         out["after_approval"] = wait(driver, """return !document.querySelector('.approval.pending') &&
             document.querySelector('#log').logView.lines.some(l => l.segs.map(s => s.text).join('') === 'approved, going on')""")
         driver.get(f"{url}/#/new")
         out["agents"] = wait(driver, "const os = [...document.querySelectorAll('#new-agent option')]; return os.length && os.map(o => o.value)")
+        settle(driver)
+        driver.save_screenshot(f"{folder}/webkit-new-run.png")
+        if "question" in more:
+            driver.get(f"{url}/#/runs/{more['question']}")
+            out["question"] = wait(driver, "return document.querySelector('.approval.pending.kind-question textarea') && document.querySelector('.approval.pending .approval-title')?.textContent")
+            settle(driver)
+            driver.save_screenshot(f"{folder}/webkit-question.png")
+        if "diff" in more:
+            driver.get(f"{url}/#/runs/{more['diff']}")
+            out["diff_files"] = wait(driver, """const fs = [...document.querySelectorAll('.approval.pending.kind-diff .diff-file')];
+                return fs.length && fs.map(f => f.dataset.path).sort()""", timeout=40)
+            settle(driver)
+            driver.save_screenshot(f"{folder}/webkit-diff.png")
+        if "search" in more:
+            driver.get(f"{url}/#/")
+            wait(driver, "return document.querySelector('#list[data-loaded]')")
+            driver.execute_script("""const t = document.querySelector('#search-text'); t.value = arguments[0];
+                document.querySelector('#search-form').requestSubmit();""", more["search"])
+            out["search_marks"] = wait(driver, "const ms = [...document.querySelectorAll('#search-hits mark')]; return ms.length && ms.map(m => m.textContent)")
+            settle(driver)
+            driver.save_screenshot(f"{folder}/webkit-search.png")
+            driver.execute_script("document.querySelector('#search-hits a').click()")
+            out["search_line"] = wait(driver, "return document.querySelector('.log-row.found.current')?.textContent")
+        driver.get(f"{url}/#/")
+        wait(driver, "return document.querySelector('#list[data-loaded]')")
+        driver.execute_script("document.querySelector('#signout').click()")
+        out["signed_out"] = wait(driver, "return document.querySelector('#login') && document.body.innerText")
+        settle(driver)
+        driver.save_screenshot(f"{folder}/webkit-signin.png")
     finally:
         driver.quit()
     print(json.dumps(out))

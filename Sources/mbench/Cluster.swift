@@ -38,7 +38,7 @@ final class Cluster: @unchecked Sendable {
     func bin(_ name: String) -> String { binDir + "/" + name }
 
     /// Creates the database and a token, then starts mweb and (unless told not to) mexec.
-    func start(concurrency: Int, withExecutor: Bool = true) throws {
+    func start(concurrency: Int, withExecutor: Bool = true, webArguments: [String] = []) throws {
         for tool in ["mcli", "mweb"] + (withExecutor ? ["mexec"] : []) where !FileManager.default.isExecutableFile(atPath: bin(tool)) {
             throw SetupError(description: "\(bin(tool)) is missing: build everything first (swift build -c release)")
         }
@@ -46,7 +46,7 @@ final class Cluster: @unchecked Sendable {
         let created = try runTool("mcli", ["token", "create", "--name", "bench", "--scope", "admin", "--json", "--db", dbPath])
         guard let t = try JSONValue.parse(created)["token"]?.stringValue else { throw SetupError(description: "no token in \(created)") }
         token = t
-        let (process, url) = try startWeb()
+        let (process, url) = try startWeb(extra: webArguments)
         web = process
         baseURL = url
         guard withExecutor else { return }
@@ -68,10 +68,10 @@ final class Cluster: @unchecked Sendable {
     }
 
     /// Starts mweb on port 0 and waits for its `listening on` line.
-    private func startWeb() throws -> (Process, String) {
+    private func startWeb(extra: [String] = []) throws -> (Process, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: bin("mweb"))
-        p.arguments = ["--db", dbPath, "--host", "127.0.0.1", "--port", "0"]
+        p.arguments = ["--db", dbPath, "--host", "127.0.0.1", "--port", "0"] + extra
         let out = Pipe()
         p.standardOutput = out
         p.standardError = logFile("mweb")

@@ -16,7 +16,7 @@ struct MBench: AsyncParsableCommand {
 struct RunBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the scenarios (the default).")
 
-    static let allScenarios = ["append", "changewatch", "ingest", "latency", "latency-light", "latency-gc", "replay", "idle", "approval", "push", "fanout"]
+    static let allScenarios = ["append", "changewatch", "ingest", "latency", "latency-light", "latency-gc", "replay", "idle", "approval", "push", "fanout", "search"]
 
     @Option(help: "Scenarios to run, comma-separated (default: all): \(RunBench.allScenarios.joined(separator: ", ")).")
     var only: String?
@@ -98,6 +98,7 @@ struct RunBench: AsyncParsableCommand {
         await step("approval") { try await scenarios.approvalRoundTrip() }
         await step("push") { try await scenarios.push() }
         await step("fanout") { try await scenarios.fanOut() }
+        await step("search") { try await scenarios.search() }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -145,6 +145,15 @@ struct Scenarios {
         let cluster = try Cluster()
         defer { cluster.stop() }
         try cluster.start(concurrency: 1)
+        let m = try await ingestRate(cluster, lines: lines).linesPerSecond
+        let raw = try AppendBenchmark(eventsPerBatchSize: lines).rawLinesPerSecond(count: lines)
+        return [BenchRow(scenario: "ingest", metric: "lines/s stored (\(lines) lines)", m: m, baseline: raw,
+                         baselineName: "raw batched INSERTs, 256/tx", unit: "lines/s")]
+    }
+
+    /// Runs one agent printing `lines` lines as fast as it can on `cluster`; answers the lines/s
+    /// stored (first to last output event's `ts`) and the run's id, after checking every line arrived.
+    func ingestRate(_ cluster: Cluster, lines: Int) async throws -> (linesPerSecond: Double, runId: Int64) {
         let api = Api(baseURL: cluster.baseURL, token: cluster.token)
         let id = try await api.createRun(command: "'\(mbenchPath)' agent --rate 0 --count \(lines)")
         try waitFinished(cluster, [id], timeout: 600)
@@ -163,10 +172,64 @@ struct Scenarios {
         }
         guard stored == lines else { throw Cluster.SetupError(description: "stored \(stored) lines of \(lines)") }
         let seconds = max(0.001, (Timestamp.parse(last) ?? 0) - (Timestamp.parse(first ?? last) ?? 0))
-        let m = Double(lines) / seconds
-        let raw = try AppendBenchmark(eventsPerBatchSize: lines).rawLinesPerSecond(count: lines)
-        return [BenchRow(scenario: "ingest", metric: "lines/s stored (\(lines) lines)", m: m, baseline: raw,
-                         baselineName: "raw batched INSERTs, 256/tx", unit: "lines/s")]
+        return (Double(lines) / seconds, id)
+    }
+
+    // MARK: search
+
+    /// Ingest with mweb's search indexer running beside the same without it
+    /// (`--no-search-index`), alternating, then search over the indexed
+    /// lines beside a scan of the events (`instr`), the way one would look without an index.
+    func search() async throws -> [BenchRow] {
+        let lines = quick ? 200_000 : 1_000_000
+        var with: [Double] = [], without: [Double] = []
+        var indexed: (Cluster, Int64)?
+        defer { indexed?.0.stop() }
+        for round in 0..<2 {
+            for useIndex in round == 0 ? [false, true] : [true, false] {
+                let cluster = try Cluster()
+                try cluster.start(concurrency: 1, webArguments: useIndex ? [] : ["--no-search-index"])
+                let (rate, id) = try await ingestRate(cluster, lines: lines)
+                if useIndex { with.append(rate) } else { without.append(rate) }
+                if useIndex && indexed == nil { indexed = (cluster, id) } else { cluster.stop() }
+            }
+        }
+        guard let (cluster, _) = indexed else { throw Cluster.SetupError(description: "no indexed run") }
+        let db = try MDatabase(path: cluster.dbPath, migrate: false)
+        // The index catches up behind the output path: how long after the last event it holds everything.
+        let started = DispatchTime.now().uptimeNanoseconds
+        let lastId = try db.lastEventId()
+        while try db.searchCursor() < lastId {
+            if DispatchTime.now().uptimeNanoseconds - started > 600_000_000_000 { throw Cluster.SetupError(description: "the index did not catch up in 10 min") }
+            usleep(10_000)
+        }
+        let catchUp = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+        let rare = String(lines * 7 / 10 + 3)
+        func median(_ body: () throws -> Void) rethrows -> Double {
+            var times: [Double] = []
+            for _ in 0..<21 {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try body()
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            }
+            return times.sorted()[times.count / 2]
+        }
+        let rareHits = try db.search(rare, limit: 50)
+        guard rareHits.count == 1 else { throw Cluster.SetupError(description: "'\(rare)' found \(rareHits.count) times, not once") }
+        let searchRare = try median { _ = try db.search(rare, limit: 50) }
+        let searchCommon = try median { _ = try db.search("quick fox", limit: 50) }
+        let scanRare = try median { _ = try db.read { try Int64.fetchAll($0, sql: "SELECT id FROM events WHERE type = 'output' AND instr(data, ?) > 0 ORDER BY id DESC LIMIT 50", arguments: [" \(rare):"]) } }
+        let scanCommon = try median { _ = try db.read { try Int64.fetchAll($0, sql: "SELECT id FROM events WHERE type = 'output' AND instr(data, 'quick') > 0 AND instr(data, 'fox') > 0 ORDER BY id DESC LIMIT 50") } }
+        let mean = { (xs: [Double]) in xs.reduce(0, +) / Double(xs.count) }
+        return [
+            BenchRow(scenario: "search", metric: "ingest lines/s with the indexer (\(lines) lines, mean of 2)", m: mean(with),
+                     baseline: mean(without), baselineName: "without it (--no-search-index)", unit: "lines/s"),
+            BenchRow(scenario: "search", metric: "index caught up after the run's last event", m: catchUp, baseline: nil, baselineName: nil, unit: "ms"),
+            BenchRow(scenario: "search", metric: "one rare word over \(lines) lines, median of 21", m: searchRare, baseline: scanRare,
+                     baselineName: "instr() scan of events", unit: "ms"),
+            BenchRow(scenario: "search", metric: "two words in every line, newest 50, median of 21", m: searchCommon, baseline: scanCommon,
+                     baselineName: "instr() scan of events", unit: "ms"),
+        ]
     }
 
     // MARK: latency

@@ -12,7 +12,7 @@ struct MCLI: AsyncParsableCommand {
         subcommands: [
             Init.self, Run.self, Runs.self, Show.self, Logs.self, InputCommand.self, Cancel.self,
             Approvals.self, Approve.self, Reject.self, Ask.self, TokenCommand.self, Up.self, Pair.self,
-            Propose.self, DiffCommand.self, Diffs.self, Hook.self, Notify.self, Gc.self, Backup.self, Restore.self, Doctor.self,
+            Propose.self, DiffCommand.self, Diffs.self, Hook.self, Notify.self, Gc.self, Backup.self, Restore.self, Doctor.self, Export.self,
         ]
     )
 }

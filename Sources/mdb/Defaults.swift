@@ -23,6 +23,13 @@ public enum Defaults {
     public static let gcBatchEvents: Int = 2_000
     /// The pause between two of gc's batches, in which other writers take their turn.
     public static let gcPauseMilliseconds: Int = 2
+    /// Events the search indexer reads and inserts per batch: its write holds
+    /// the lock only for these inserts, so executors get it between batches.
+    public static let searchBatchEvents: Int = 500
+    /// The most event data one search-index write takes (at least one event):
+    /// a fast build log's chunks are large, and the write lock is held while
+    /// FTS5 tokenises them.
+    public static let searchBatchBytes: Int = 256 * 1024
     /// Database file name used when neither `--db` nor `M_DB` is given.
     public static let databaseFileName = "m.db"
     /// Environment variable naming the database file.

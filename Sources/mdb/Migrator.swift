@@ -38,6 +38,7 @@ public enum Migrator {
         Migration(version: 5, name: "pairing_deadline", sql: text(PackageResources._005_pairing_deadline_sql)),
         Migration(version: 7, name: "confinement", sql: text(PackageResources._007_confinement_sql)),
         Migration(version: 8, name: "push", sql: text(PackageResources._008_push_sql)),
+        Migration(version: 9, name: "search", sql: text(PackageResources._009_search_sql)),
         Migration(version: 10, name: "push_subscriptions", sql: text(PackageResources._010_push_subscriptions_sql)),
         Migration(version: 12, name: "web_listeners", sql: text(PackageResources._012_web_listeners_sql)),
     ]

@@ -6,6 +6,7 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOSSL
+import ServiceLifecycle
 import mdb
 
 /// Builds the mweb application: the router (HTTP and WebSocket routes on one
@@ -18,9 +19,11 @@ func buildApplication(config: AppConfig, logger: Logger? = nil,
     let db = try MDatabase(path: config.databasePath)
     let fanOut = FanOut(clientQueueFrames: config.clientQueueFrames)
     let bell = PushBell()
+    let searchBell: WakeBell? = config.searchIndex ? WakeBell() : nil
     let tailer = Tailer(databasePath: config.databasePath, fanOut: fanOut,
                         startAfterId: try db.lastEventId(),
-                        logger: logger, bell: bell)
+                        logger: logger, bell: bell, searchBell: searchBell)
+    let indexer: [any Service] = searchBell.map { [SearchIndexer(db: db, bell: $0, logger: logger)] } ?? []
     let links = PushLinks(publicURL: config.publicURL)
     let push = PushService(db: db, bell: bell, links: links, policy: config.pushRetry, logger: logger)
     let presence = Presence(db: db, config: config, logger: logger)
@@ -43,7 +46,7 @@ func buildApplication(config: AppConfig, logger: Logger? = nil,
         router: router,
         server: server,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "mweb"),
-        services: [tailer, push, presence],
+        services: [tailer, push, presence] + indexer,
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? config.port
             links.listening(at: "\(scheme)://\(config.host):\(port)")
@@ -70,6 +73,8 @@ func buildRouter(store: any MStore, fanOut: FanOut, config: AppConfig) -> Router
     EventsController(store: store).addRoutes(to: guarded)
     ApprovalsController(store: store).addRoutes(to: guarded)
     DiffsController(store: store).addRoutes(to: guarded)
+    SearchController(store: store).addRoutes(to: guarded)
+    TranscriptController(store: store).addRoutes(to: guarded)
     NotifiersController(store: store).addRoutes(to: guarded)
     PushController(store: store).addRoutes(to: guarded)
     StreamController(store: store, fanOut: fanOut, config: config).addRoutes(to: guarded)

@@ -24,6 +24,8 @@ struct AppConfig: Sendable {
     /// Addresses of reverse proxies whose `X-Forwarded-For` names the real
     /// client (for the failed-login limiter); from anyone else it is ignored.
     var trustedProxies: [String] = []
+    /// Whether this mweb fills the search index (off only for mbench's baseline).
+    var searchIndex = true
     /// See `WebDefaults.headerTimeoutSeconds`.
     var headerTimeoutSeconds = WebDefaults.headerTimeoutSeconds
     /// See `WebDefaults.idleTimeoutSeconds`.

@@ -19,6 +19,7 @@ protocol MStore: Sendable {
     func diffs(runId: Int64, limit: Int) async throws -> [Diff]
     func diff(_ id: Int64) async throws -> Diff
     func requestDiff(runId: Int64, by: String) async throws -> DiffRequest
+    func search(_ query: String, limit: Int) async throws -> [SearchHit]
     func activeToken(hash: String) async throws -> Token?
     func touchToken(id: Int64) async throws
     func createSession(tokenId: Int64, hash: String, lifetimeSeconds: Double) async throws -> Session

@@ -39,6 +39,9 @@ struct MWeb: AsyncParsableCommand {
     @Option(name: .customLong("header-timeout-s"), help: ArgumentHelp("Seconds a connection has to send its first request head.", visibility: .hidden))
     var headerTimeoutSeconds = WebDefaults.headerTimeoutSeconds
 
+    @Flag(name: .customLong("no-search-index"), help: ArgumentHelp("Do not fill the search index (mbench's baseline for ingest).", visibility: .hidden))
+    var noSearchIndex = false
+
     @Option(name: .customLong("trusted-proxy"),
             help: "Address of a reverse proxy whose X-Forwarded-For names the client (repeatable); from others it is ignored.")
     var trustedProxy: [String] = []
@@ -58,6 +61,7 @@ struct MWeb: AsyncParsableCommand {
         config.trustedProxies = trustedProxy
         config.maxConnections = max(1, maxConnections)
         config.headerTimeoutSeconds = max(1, headerTimeoutSeconds)
+        config.searchIndex = !noSearchIndex
         do {
             switch (tlsCert, tlsKey) {
             case let (cert?, key?): config.tls = .init(certificate: cert, key: key)

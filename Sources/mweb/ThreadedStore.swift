@@ -62,6 +62,9 @@ struct ThreadedStore: MStore {
     func requestDiff(runId: Int64, by: String) async throws -> DiffRequest {
         try await write { try $0.requestDiff(runId: runId, by: by) }
     }
+    func search(_ query: String, limit: Int) async throws -> [SearchHit] {
+        try await read { try $0.search(query, limit: limit) }
+    }
     func activeToken(hash: String) async throws -> Token? { try await read { try $0.activeToken(hash: hash) } }
     func touchToken(id: Int64) async throws { try await write { try $0.touchToken(id: id) } }
     func createSession(tokenId: Int64, hash: String, lifetimeSeconds: Double) async throws -> Session {

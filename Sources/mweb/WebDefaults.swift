@@ -22,6 +22,13 @@ enum WebDefaults {
     static let storeReaderThreads = 4
     /// How soon the push service tries again to fill the outbox after a failed fill (a busy database).
     static let pushFillRetrySeconds: Double = 1
+    /// The pause between two of the search indexer's batches while it catches
+    /// up, in which executors take the write lock (a live run's output is one batch).
+    static let searchIndexPauseMilliseconds = 5
+    /// The longest search text accepted (a longer one is a 400).
+    static let maxSearchBytes = 1_000
+    /// Hits a search answers unless `limit` says otherwise.
+    static let searchHitsDefault = 50
     /// Longest a webhook or ntfy request may take before it counts as failed.
     static let pushRequestTimeoutSeconds: Int64 = 10
     /// Longest an exec notifier's command may run before it is killed.

@@ -33,23 +33,29 @@ extension MDatabase {
     /// batches keep the write lock free for the executors and mweb between them.
     public func deleteEvents(ofFinishedRun runId: Int64, limit: Int) throws -> Int {
         try write { db in
-            try db.execute(sql: """
-                DELETE FROM events WHERE id IN (
-                    SELECT events.id FROM events JOIN runs ON runs.id = events.run_id
-                    WHERE events.run_id = ? AND runs.status IN ('succeeded', 'failed', 'canceled', 'lost')
-                    ORDER BY events.seq LIMIT ?)
+            let ids = try Int64.fetchAll(db, sql: """
+                SELECT events.id FROM events JOIN runs ON runs.id = events.run_id
+                WHERE events.run_id = ? AND runs.status IN ('succeeded', 'failed', 'canceled', 'lost')
+                ORDER BY events.seq LIMIT ?
                 """, arguments: [runId, limit])
+            guard let first = ids.first, let last = ids.last else { return 0 }
+            // The batch is a contiguous stretch of the run's seqs; its search
+            // rows go with it (the index holds output events only, by event id).
+            try db.execute(sql: "DELETE FROM search_text WHERE rowid IN (SELECT id FROM events WHERE run_id = ? AND id BETWEEN ? AND ?)",
+                           arguments: [runId, first, last])
+            try db.execute(sql: "DELETE FROM events WHERE run_id = ? AND id BETWEEN ? AND ?", arguments: [runId, first, last])
             return db.changesCount
         }
     }
 
     /// Deletes a finished run's row and what hangs off it (inputs, approvals,
-    /// diffs, diff requests; its remaining events with them). Returns false,
+    /// diffs, diff requests; its remaining events and their search rows with them). Returns false,
     /// changing nothing, when the run is not finished or does not exist.
     public func deleteFinishedRun(_ runId: Int64) throws -> Bool {
         try write { db in
             guard let status = try RunStatus.fetchOne(db, sql: "SELECT status FROM runs WHERE id = ?", arguments: [runId]),
                   status.isFinished else { return false }
+            try db.execute(sql: "DELETE FROM search_text WHERE rowid IN (SELECT id FROM events WHERE run_id = ?)", arguments: [runId])
             for table in ["events", "inputs", "diff_requests", "approvals", "diffs"] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE run_id = ?", arguments: [runId])
             }

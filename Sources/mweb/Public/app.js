@@ -48,11 +48,18 @@ async function route() {
   if (notificationsFor !== me) { notificationsFor = me; setUpNotifications($("notify"), $("notify-status")); }
   $("who").textContent = `${me.name} · ${me.scope}`;
   $("signout").hidden = false;
-  const run = location.hash.match(/^#\/runs\/(\d+)/);
-  if (run) dispose = showRun(view, Number(run[1]), { setConnection });
+  // `#/runs/ID`, or `#/runs/ID/at/SEQ?q=WORDS` from a search hit: that line scrolled to and marked.
+  const run = location.hash.match(/^#\/runs\/(\d+)(?:\/at\/(\d+))?(?:\?q=(.*))?/);
+  const at = run?.[2] ? { seq: Number(run[2]), q: decodeWords(run[3] ?? "") } : null;
+  if (run) dispose = showRun(view, Number(run[1]), { setConnection, at });
   else if (location.hash === "#/new") dispose = showNewRun(view);
   else dispose = showRuns(view, { setConnection });
   window.scrollTo(0, 0);
+}
+
+// A hit's words from the address (a hand-edited one may not decode: then no words, the line is still shown).
+function decodeWords(text) {
+  try { return decodeURIComponent(text); } catch { return ""; }
 }
 
 window.addEventListener("m:unauthorized", () => { if (me) signedOut(endedMessage() || "Please sign in again."); });

@@ -9,6 +9,18 @@ import { AnsiParser, span } from "./ansi.js";
 import { h } from "./dom.js";
 
 const overscanRows = 20;
+// Text with a character that is not one column wide (wide, zero-width or outside the BMP) is wrapped by columns.
+const notNarrow = /[^\u0000-\u10ff]/;
+
+/** Columns a code point takes in a monospace terminal: 2 for East Asian wide and emoji, 0 for joiners and marks. */
+export function columns(cp) {
+  if ((cp >= 0x300 && cp <= 0x36f) || (cp >= 0x200b && cp <= 0x200f) || cp === 0xfe0f || cp === 0xfe0e) return 0;
+  if ((cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf && cp !== 0x303f) || (cp >= 0xac00 && cp <= 0xd7a3) ||
+      (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
+      (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1f64f) || (cp >= 0x1f900 && cp <= 0x1faff) ||
+      (cp >= 0x20000 && cp <= 0x3fffd)) return 2;
+  return 1;
+}
 
 export class LogView {
   /** Builds the view inside `host` (an empty element). */
@@ -32,19 +44,29 @@ export class LogView {
     this.rowHeight = 0;
     this.scheduled = false;
     this.scroller.addEventListener("scroll", () => {
-      const bottom = this.scroller.scrollTop + this.scroller.clientHeight >= this.scroller.scrollHeight - this.rowHeight - 2;
-      if (bottom !== this.follow) { this.follow = bottom; this.jump.hidden = bottom; }
+      // A scroll the view made itself (following the tail, revealing a line) says nothing about the
+      // person: its event can arrive after the view moved on (a search hit revealed mid-replay).
+      const top = this.scroller.scrollTop, down = top > (this.lastTop ?? 0);
+      this.lastTop = top;
+      if (top === this.setTop) { this.schedule(); return; }
+      this.setTop = null; // the person moved it: from here on every position counts
+      const bottom = top + this.scroller.clientHeight >= this.scroller.scrollHeight - this.rowHeight - 2;
+      // Following starts again only when the person scrolls down to the end, not when the box
+      // grows and the browser pulls a short log's position back to its end.
+      if (bottom !== this.follow && (!bottom || down)) { this.follow = bottom; this.jump.hidden = bottom; }
       this.schedule();
     }, { passive: true });
     this.resize = new ResizeObserver(() => { if (this.measure()) this.rewrap(); this.schedule(); });
     this.resize.observe(this.scroller);
   }
 
-  /** Appends output of a stream (`stdout`, `stderr` or `pty`); a chunk may end mid-line or mid-escape. */
-  append(stream, text) {
+  /** Appends output of a stream (`stdout`, `stderr` or `pty`); a chunk may end mid-line or mid-escape. `seq`: the event's. */
+  append(stream, text, seq) {
     const parser = this.parsers[stream] ??= new AnsiParser();
     let line = this.openLine(stream);
     for (const token of parser.feed(text)) {
+      line.first ??= seq; // the events whose text the line holds: first and last
+      line.last = seq;
       if (token.newline) { line.open = false; this.relayout(line); line = this.openLine(stream); continue; }
       if (token.cr) { line.cr = true; continue; }
       if (line.cr) { line.segs = []; line.len = 0; line.cr = false; } // a progress bar redraws its line
@@ -58,10 +80,10 @@ export class LogView {
   }
 
   /** Adds a line of M's own (input typed, notices, decisions), styled apart from the program's output. */
-  note(text, kind = "meta") {
+  note(text, kind = "meta", seq) {
     const last = this.lines.at(-1);
     if (last?.open) { last.open = false; if (last.len === 0) this.dropLast(); }
-    const line = { stream: kind, segs: [{ text, style: null }], len: text.length, open: false, cr: false };
+    const line = { stream: kind, segs: [{ text, style: null }], len: text.length, open: false, cr: false, first: seq, last: seq };
     this.lines.push(line);
     this.relayout(line);
     this.schedule();
@@ -77,6 +99,7 @@ export class LogView {
     this.follow = true;
     this.jump.hidden = true;
     this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.setTop = this.scroller.scrollTop;
     this.schedule();
   }
 
@@ -100,6 +123,31 @@ export class LogView {
     return this.position();
   }
 
+  /**
+   * Marks the line of event `seq` that holds the most of `words` (a search
+   * hit: any case, a word or its start) and scrolls it into the middle of
+   * the box. Answers false while no line of that event is in the log yet.
+   */
+  revealEvent(seq, words = "") {
+    const terms = words.toLowerCase().split(/\s+/).filter(Boolean);
+    let best = -1, bestScore = -1;
+    this.lines.forEach((line, i) => {
+      if (!(line.first <= seq && seq <= line.last)) return;
+      const text = line.segs.map((s) => s.text).join("").toLowerCase();
+      const score = terms.filter((t) => text.includes(t)).length;
+      if (score > bestScore) { best = i; bestScore = score; }
+    });
+    if (best < 0) return false;
+    this.matches = [best];
+    this.matchSet = new Set(this.matches);
+    this.current = 0;
+    this.follow = false;
+    this.jump.hidden = false;
+    this.revealPending = true; // scrolled at the next render, once the rows are measured
+    this.schedule();
+    return true;
+  }
+
   position() { return { count: this.matches?.length ?? 0, index: (this.current ?? -1) + 1 }; }
 
   // Scrolls the current line found into the middle of the box (and stops following the tail).
@@ -112,6 +160,7 @@ export class LogView {
     this.follow = false;
     this.jump.hidden = false;
     this.scroller.scrollTop = Math.max(0, lo * this.rowHeight - this.scroller.clientHeight / 2);
+    this.setTop = this.scroller.scrollTop;
   }
 
   /** Wraps long lines at the box's width (true) or keeps them whole and scrolls sideways (false). */
@@ -149,7 +198,7 @@ export class LogView {
     if (this.lines[index] !== line) return;
     while (this.rowLine.length && this.rowLine.at(-1) === index) { this.rowLine.pop(); this.rowStart.pop(); }
     if (line.open && line.len === 0) return; // an empty open line is not shown yet
-    for (let start = 0; start === 0 || start < line.len; start += this.rowChars()) {
+    for (const start of this.rowStarts(line)) {
       this.rowLine.push(index);
       this.rowStart.push(start);
     }
@@ -160,15 +209,35 @@ export class LogView {
     this.rowStart = [];
     this.lines.forEach((line, index) => {
       if (line.open && line.len === 0) return;
-      for (let start = 0; start === 0 || start < line.len; start += this.rowChars()) {
+      for (const start of this.rowStarts(line)) {
         this.rowLine.push(index);
         this.rowStart.push(start);
       }
     });
   }
 
-  // Characters a row holds: the columns when wrapping, else a whole line.
-  rowChars() { return this.wrap ? this.cols : Infinity; }
+  // Where the rows of `line` start (UTF-16 offsets): one row when not
+  // wrapping; else every `cols` columns, where a wide character (CJK, most
+  // emoji) takes two columns and neither it nor a surrogate pair is split.
+  rowStarts(line) {
+    if (!this.wrap) return [0];
+    const text = line.segs.length === 1 ? line.segs[0].text : line.segs.map((s) => s.text).join("");
+    const starts = [0];
+    if (!notNarrow.test(text)) {
+      for (let start = this.cols; start < line.len; start += this.cols) starts.push(start);
+      return starts;
+    }
+    let used = 0;
+    for (let i = 0; i < text.length;) {
+      const cp = text.codePointAt(i);
+      const units = cp > 0xffff ? 2 : 1;
+      const width = columns(cp);
+      if (used + width > this.cols && used > 0) { starts.push(i); used = 0; }
+      used += width;
+      i += units;
+    }
+    return starts;
+  }
 
   // Character width and row height of the log's font; true when the columns changed.
   measure() {
@@ -198,7 +267,8 @@ export class LogView {
     if (this.rowLine.length === 0 && this.lines.length) this.rewrap();
     const rows = this.rowLine.length, rh = this.rowHeight;
     this.spacer.style.height = `${rows * rh}px`;
-    if (this.follow) this.scroller.scrollTop = this.scroller.scrollHeight;
+    if (this.follow) { this.scroller.scrollTop = this.scroller.scrollHeight; this.setTop = this.scroller.scrollTop; }
+    if (this.revealPending) { this.revealPending = false; this.reveal(); }
     const first = Math.max(0, Math.floor(this.scroller.scrollTop / rh) - overscanRows);
     const last = Math.min(rows, Math.ceil((this.scroller.scrollTop + this.scroller.clientHeight) / rh) + overscanRows);
     const out = [];
@@ -210,7 +280,7 @@ export class LogView {
   // One visible row: the slice [start, start + cols) of its line, with its styles.
   row(r) {
     const line = this.lines[this.rowLine[r]];
-    const start = this.rowStart[r], end = start + this.rowChars();
+    const start = this.rowStart[r], end = this.rowLine[r + 1] === this.rowLine[r] ? this.rowStart[r + 1] : Infinity;
     const found = this.matchSet?.has(this.rowLine[r]) ? (this.rowLine[r] === this.matches[this.current] ? " found current" : " found") : "";
     const el = h("div", { class: `log-row ${line.stream}${found}` });
     let at = 0;

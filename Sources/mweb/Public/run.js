@@ -10,12 +10,16 @@ import { follow } from "./stream.js";
 
 const finished = new Set(["succeeded", "failed", "canceled", "lost"]);
 
-/** Shows run `id` in `view`; `setConnection(state)` drives the indicator. Returns `dispose()`. */
-export function showRun(view, id, { setConnection }) {
+/**
+ * Shows run `id` in `view`; `setConnection(state)` drives the indicator; `at`
+ * (`{seq, q}`, from a search hit) is a line to scroll to and mark. Returns `dispose()`.
+ */
+export function showRun(view, id, { setConnection, at = null }) {
   const title = h("h1", { id: "run-title", text: `Run #${id}` });
   const status = h("span", { id: "run-status" });
   const facts = h("p", { id: "run-facts", class: "facts" });
   const workspace = h("p", { id: "run-workspace", class: "facts mono" });
+  const confinement = h("p", { id: "run-confinement", class: "facts", hidden: true });
   const approvals = h("div", { id: "approvals", class: "approvals" });
   const logHost = h("div", { id: "log" });
   const copy = h("button", { type: "button", id: "log-copy", class: "secondary small" }, "Copy log");
@@ -29,7 +33,8 @@ export function showRun(view, id, { setConnection }) {
   const findToggle = h("button", { type: "button", id: "find-toggle", class: "secondary small" }, "Find");
   const askDiff = h("button", { type: "button", id: "request-diff", class: "secondary small" }, "Request diff");
   const logBar = h("div", { class: "row between log-bar" }, h("label", { class: "check" }, wrap, " Wrap lines"),
-    h("div", { class: "row" }, findToggle, askDiff, copy));
+    h("div", { class: "row" }, findToggle, askDiff, copy,
+      h("a", { id: "log-export", class: "button secondary small", href: `/api/v1/runs/${id}/transcript`, target: "_blank", rel: "noopener" }, "Export")));
   const diffs = h("section", { id: "diffs", hidden: true });
   const text = h("input", { id: "input-text", placeholder: "Type into the run", autocomplete: "off", autocapitalize: "off",
     autocorrect: "off", spellcheck: "false", enterkeyhint: "send", "aria-label": "Input for the run" });
@@ -50,7 +55,7 @@ export function showRun(view, id, { setConnection }) {
   const controls = h("section", { id: "controls" }, inputForm);
   view.replaceChildren(h("section", { id: "run", class: "screen" },
     h("nav", { class: "back" }, h("a", { href: "#/", text: "‹ Runs" })),
-    h("header", { class: "run-head" }, title, h("div", { class: "row between" }, status, cancel), facts, workspace, confirmBox),
+    h("header", { class: "run-head" }, title, h("div", { class: "row between" }, status, cancel), facts, confinement, workspace, confirmBox),
     approvals, diffs, logBar, findBar, logHost, controls));
 
   const log = new LogView(logHost);
@@ -65,6 +70,11 @@ export function showRun(view, id, { setConnection }) {
     if (signal) bits.push(`signal ${signal}`);
     if (run.sandbox_mode) bits.push(run.sandbox_mode);
     facts.textContent = bits.filter(Boolean).join(" · ");
+    // The confinement in force once the agent started: bubblewrap, or none (a warning: the agent reaches what this user can).
+    confinement.hidden = !run.confinement;
+    confinement.classList.toggle("warning", run.confinement === "none");
+    confinement.textContent = run.confinement === "none" ? "⚠ Not confined: the agent can reach everything M's user can (sandbox none)"
+      : `Confined: ${run.confinement}`;
     const repo = run.repo_url ? `${run.repo_url}${run.repo_ref ? ` @ ${run.repo_ref}` : ""}` : null;
     workspace.textContent = [repo, run.workspace].filter(Boolean).join(" → ");
     const done = finished.has(run.status);
@@ -88,44 +98,48 @@ export function showRun(view, id, { setConnection }) {
   const refreshSoon = () => { refreshTimer ??= setTimeout(() => { refreshTimer = null; refresh(); }, 50); };
   const ticker = setInterval(() => { if (run && !finished.has(run.status)) renderHead(); }, 1000);
 
+  let revealed = at === null, revealTimer = null;
   const onEvent = (e) => {
     const d = e.data ?? {};
+    const note = (text, kind) => log.note(text, kind, e.seq);
     switch (e.type) {
       case "output":
-        log.append(d.stream ?? "stdout", d.text ?? decodeB64(d.b64));
+        log.append(d.stream ?? "stdout", d.text ?? decodeB64(d.b64), e.seq);
         break;
       case "input":
-        log.note(d.eof ? "› EOF" : `› ${d.text ?? ""}`, "meta input");
+        note(d.eof ? "› EOF" : `› ${d.text ?? ""}`, "meta input");
         break;
       case "notice":
-        log.note(`[${d.level ?? "info"}] ${d.text ?? ""}`, `meta notice-${d.level ?? "info"}`);
+        note(`[${d.level ?? "info"}] ${d.text ?? ""}`, `meta notice-${d.level ?? "info"}`);
         break;
       case "agent.message":
-        log.note(`${d.role ?? "agent"}: ${d.text ?? ""}`, "meta");
+        note(`${d.role ?? "agent"}: ${d.text ?? ""}`, "meta");
         break;
       case "approval.requested":
         if (d.diff_id) proposedDiffs.add(d.diff_id);
         approvals.append(approvalCard({ id: d.approval_id, run_id: id, kind: d.kind, title: d.title, body: d.body, diff_id: d.diff_id },
           { onDecided: (aid) => dropCard(approvals, aid) }));
-        log.note(`⚑ asked: ${d.title ?? ""}`, "meta");
+        note(`⚑ asked: ${d.title ?? ""}`, "meta");
         break;
       case "approval.resolved":
         dropCard(approvals, d.approval_id);
-        log.note(`${d.decision === "approved" || d.decision === "approve" ? "✓" : "✕"} ${d.decision} by ${d.by}${d.note ? `: ${d.note}` : ""}`, "meta");
+        note(`${d.decision === "approved" || d.decision === "approve" ? "✓" : "✕"} ${d.decision} by ${d.by}${d.note ? `: ${d.note}` : ""}`, "meta");
         break;
       case "run.finished":
         signal = d.signal ?? null;
-        log.note(`— ${d.status}${d.exit_code !== undefined && d.exit_code !== null ? `, exit ${d.exit_code}` : ""}${d.signal ? `, signal ${d.signal}` : ""}`, "meta");
+        note(`— ${d.status}${d.exit_code !== undefined && d.exit_code !== null ? `, exit ${d.exit_code}` : ""}${d.signal ? `, signal ${d.signal}` : ""}`, "meta");
         break;
       case "diff.created":
-        log.note(`± diff #${d.diff_id}: ${d.files} file${d.files === 1 ? "" : "s"} +${d.additions} −${d.deletions}`, "meta");
+        note(`± diff #${d.diff_id}: ${d.files} file${d.files === 1 ? "" : "s"} +${d.additions} −${d.deletions}`, "meta");
         showDiffSoon(d.diff_id);
         break;
       case "cancel.requested":
-        log.note("— cancel requested", "meta");
+        note("— cancel requested", "meta");
         break;
     }
     if (e.type.startsWith("run.") || e.type.startsWith("approval.") || e.type === "cancel.requested") refreshSoon();
+    // A search hit's line: marked once its event (and the rest of this burst) is in the log.
+    if (!revealed && e.seq >= at.seq) revealTimer ??= setTimeout(() => { revealTimer = null; revealed = log.revealEvent(at.seq, at.q); }, 0);
   };
   // The workspace's latest requested diff (a replay may name many: only the last is fetched).
   // A proposed diff is shown in its approval card instead; its approval comes in the same commit.
@@ -190,7 +204,7 @@ export function showRun(view, id, { setConnection }) {
     try { await call("POST", `/runs/${id}/cancel`, {}); } catch (err) { formMsg.textContent = err.message; }
   });
 
-  return () => { stream.stop(); clearInterval(ticker); clearTimeout(refreshTimer); clearTimeout(diffTimer); log.dispose(); };
+  return () => { stream.stop(); clearInterval(ticker); clearTimeout(refreshTimer); clearTimeout(diffTimer); clearTimeout(revealTimer); log.dispose(); };
 }
 
 function decodeB64(b64) {

@@ -4,6 +4,7 @@
 import { call } from "./api.js";
 import { approvalCard, dropCard } from "./approvals.js";
 import { age, h, runDuration, statusBadge, statusInfo } from "./dom.js";
+import { searchBox } from "./search.js";
 import { follow } from "./stream.js";
 
 const pageSize = 50;
@@ -21,7 +22,7 @@ export function showRuns(view, { setConnection }) {
   const pull = h("div", { id: "pull", class: "pull", hidden: true, role: "status" });
   view.replaceChildren(h("section", { id: "list", class: "screen" }, pull,
     h("div", { class: "list-head" }, h("h1", {}, "Runs ", count), h("a", { href: "#/new", class: "button", id: "new-run-link" }, "+ New run")),
-    approvals, h("div", { class: "list-filter" }, filter), list, empty, older));
+    searchBox(), approvals, h("div", { class: "list-filter" }, filter), list, empty, older));
 
   const runs = new Map(); // id → run
   let nextBefore = null;
@@ -92,7 +93,8 @@ export function showRuns(view, { setConnection }) {
     path: "/stream", key: "id", after: null, onState: setConnection,
     // With no cursor yet the stream starts from now: load the list once it is
     // open, so nothing committed in between is missed.
-    onOpen: (cursor) => { if (cursor === null) loadRuns().then(loadApprovals).catch(() => {}); },
+    // `data-loaded` tells tests and screenshots that the first load is on the page.
+    onOpen: (cursor) => { if (cursor === null) loadRuns().then(loadApprovals).then(() => { view.firstChild.dataset.loaded = "true"; }).catch(() => {}); },
     onRefused: () => call("GET", "/session").catch(() => {}),
     onEvent: (e) => {
       if (e.type === "output") return;

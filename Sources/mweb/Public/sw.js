@@ -9,7 +9,7 @@
 // expired) replaces it; a tap opens the run.
 const cacheName = "m-shell-v1";
 const shell = ["/", "/style.css", "/app.js", "/api.js", "/stream.js", "/ansi.js", "/logview.js", "/dom.js", "/session.js",
-  "/runs.js", "/run.js", "/approvals.js", "/newrun.js", "/diffview.js", "/notifications.js", "/manifest.webmanifest", "/icon.svg", "/icon-180.png", "/icon-192.png"];
+  "/runs.js", "/run.js", "/search.js", "/approvals.js", "/newrun.js", "/diffview.js", "/notifications.js", "/manifest.webmanifest", "/icon.svg", "/icon-180.png", "/icon-192.png"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(cacheName).then((cache) => cache.addAll(shell)).then(() => self.skipWaiting()));

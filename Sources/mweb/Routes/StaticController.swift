@@ -21,6 +21,7 @@ struct StaticController {
         "session.js": PackageResources.session_js,
         "runs.js": PackageResources.runs_js,
         "run.js": PackageResources.run_js,
+        "search.js": PackageResources.search_js,
         "approvals.js": PackageResources.approvals_js,
         "newrun.js": PackageResources.newrun_js,
         "diffview.js": PackageResources.diffview_js,

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+import MTranscript
 import mdb
 
 /// The one poller per mweb process: waits for a commit (`ChangeWatch`:
@@ -22,6 +23,8 @@ struct Tailer: Service {
     let logger: Logger
     /// Rung when a page holds an event a notifier could be sent (the push service fills the outbox).
     var bell: PushBell? = nil
+    /// Rung when a page holds text the search index takes (the search indexer catches up).
+    var searchBell: WakeBell? = nil
 
     func run() async throws {
         let watch = try ChangeWatch(path: databasePath)
@@ -75,6 +78,7 @@ struct Tailer: Service {
             }
             fanOut.publish(page.map(WireFrame.init))
             if let bell, page.contains(where: { PushBell.isNotable($0.type) }) { bell.ring() }
+            if let searchBell, page.contains(where: { EventText.isSearchable($0.type) }) { searchBell.ring() }
             last = tail.id
             if page.count < WebDefaults.pageSize { return last }
         }

@@ -1,0 +1,69 @@
+import Glibc
+import Logging
+import MTranscript
+import NIOPosix
+import ServiceLifecycle
+import mdb
+
+/// Fills the search index (`search_text`) from `events`, behind the output
+/// path, never inside it: on start (to catch up with what was committed
+/// while no mweb ran) and whenever the tailer saw new output, it indexes
+/// batches until it has caught up, pausing between two so that executors
+/// take the write lock in between.
+///
+/// It lives in mweb because mweb already tails every event and is the one
+/// process that answers searches; mexec's writer is the ingest hot path and
+/// must not do more per commit, and mcli only runs now and then. When no
+/// mweb runs, the index falls behind and catches up at the next start (the
+/// cursor is in `search_cursor`). SQLite calls run on a thread of its own,
+/// never on the cooperative pool.
+struct SearchIndexer: Service {
+    let db: MDatabase
+    let bell: WakeBell
+    let logger: Logger
+    var batchEvents = Defaults.searchBatchEvents
+    var pauseMilliseconds = WebDefaults.searchIndexPauseMilliseconds
+
+    func run() async throws {
+        let thread = NIOThreadPool(numberOfThreads: 1)
+        thread.start()
+        defer { thread.shutdownGracefully { _ in } }
+        await withGracefulShutdownHandler {
+            bell.ring() // catch up with whatever was committed before this mweb started
+            for await _ in bell.wakes {
+                await catchUp(on: thread)
+            }
+        } onGracefulShutdown: {
+            bell.finish()
+        }
+    }
+
+    /// Indexes batches until it has caught up or mweb stops. Between two
+    /// batches it rests at least as long as the last one took, so while output
+    /// pours in it takes at most half of one core and the write lock is free
+    /// more than half the time.
+    private func catchUp(on thread: NIOThreadPool) async {
+        var batch = batchEvents
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let started = ContinuousClock.now
+            do {
+                let step = try await thread.runIfActive { [db, batch] in
+                    Self.lowerThreadPriority()
+                    return try SearchIndexing.step(db, batch: batch)
+                }
+                if step.caughtUp { return }
+                batch = max(1, min(batchEvents, step.nextBatch))
+            } catch {
+                logger.warning("search index: a batch failed; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+            try? await Task.sleep(for: max(.milliseconds(pauseMilliseconds), ContinuousClock.now - started))
+        }
+    }
+
+    /// Indexing is background work: its thread yields the CPU to mweb's requests and streams (nice 10).
+    /// On Linux a nice value belongs to a thread, and `PRIO_PROCESS` with id 0 names the calling one.
+    private static func lowerThreadPriority() {
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+    }
+}
