@@ -40,8 +40,11 @@ final class PushBell: Sendable {
     func finish() { wake { $0.finished = true } }
 
     /// Sleeps until rung or poked, or `seconds` passed (nil: no deadline).
-    /// Returns false once the bell is finished.
+    /// Returns false once the bell is finished or the waiting task is
+    /// cancelled: a cancelled task's waits return at once, so a loop on them
+    /// that went on would spin (an app stopped by cancellation, as tests do).
     func wait(upTo seconds: Double?) async -> Bool {
+        if Task.isCancelled { return false }
         if let seconds, seconds <= 0 { return state.withLock { s in s.rung = false; return !s.finished } }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitForWake() }
@@ -49,7 +52,7 @@ final class PushBell: Sendable {
             await group.next()
             group.cancelAll()
         }
-        return state.withLock { !$0.finished }
+        return state.withLock { !$0.finished } && !Task.isCancelled
     }
 
     private func wake(_ change: (inout State) -> Void) {

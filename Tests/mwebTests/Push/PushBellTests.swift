@@ -39,6 +39,19 @@ import mdb
         #expect(await last.value == false)
     }
 
+    @Test func aCancelledServiceIsToldToStopInsteadOfWakingAtOnceForever() async {
+        // An app stopped by cancellation (as tests stop theirs) cancels the push
+        // service without a graceful shutdown: its waits return at once, so
+        // `wait` must say stop, or the service's loop spins on a core.
+        let bell = PushBell()
+        _ = bell.takeFillWanted()
+        for deadline in [nil, 0, 0.01] as [Double?] {
+            let waiter = Task { await bell.wait(upTo: deadline) }
+            waiter.cancel()
+            #expect(await waiter.value == false, "deadline \(String(describing: deadline))")
+        }
+    }
+
     @Test func aPhoneNotificationSharesItsTagBetweenAnApprovalsRequestAndItsResolution() throws {
         func payload(_ type: String, _ data: String) -> String {
             #"{"title":"Approval needed","summary":"run 7 asks","event":{"id":1,"run_id":7,"seq":3,"ts":"t","type":"\#(type)","data":\#(data)}}"#

@@ -105,7 +105,7 @@ import mdb
                 #expect(result.status == status, "\(body) answered \(result.status)")
                 #expect(result.errorCode != nil && result.json?["error"]?["message"]?.stringValue?.isEmpty == false)
             }
-            #expect(try server.db.runs(limit: 10, beforeId: nil, status: nil).count == 4, "bad input created nothing")
+            #expect(try server.db.runs(limit: 10, beforeId: nil, status: nil).count == 5, "bad input created nothing")
         }
     }
 
