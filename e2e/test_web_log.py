@@ -113,6 +113,11 @@ def test_a_100000_line_run_opens_at_its_tail_and_scrolls_to_the_top_and_back(m_u
     expect(page.locator(".log-row", has_text="line 1 coloured").first).to_be_visible()
     to_top = time.time() - started
     expect(page.locator(".log-jump")).to_be_visible()
+    # With the page at its top (the header in view), the button is inside the window, not below the fold.
+    page.evaluate("window.scrollTo(0, 0)")
+    box = page.locator(".log-jump").bounding_box()
+    height = page.evaluate("window.innerHeight")
+    assert box and 0 <= box["y"] and box["y"] + box["height"] <= height, f"jump to live at {box}, window {height} px high"
     started = time.time()
     page.click(".log-jump")
     expect(last).to_be_visible()

@@ -100,6 +100,8 @@ export class LogView {
     this.jump.hidden = true;
     this.scroller.scrollTop = this.scroller.scrollHeight;
     this.setTop = this.scroller.scrollTop;
+    // The button floats over the page: bring the log's end into the window too.
+    this.scroller.scrollIntoView({ block: "end" });
     this.schedule();
   }
 
