@@ -127,15 +127,10 @@ final class Cluster: @unchecked Sendable {
 
     /// Runs a sibling tool to completion; returns its stdout or throws with its stderr.
     @discardableResult
-    func runTool(_ name: String, _ args: [String], env: [String: String] = [:], nice: Int? = nil) throws -> String {
+    func runTool(_ name: String, _ args: [String], env: [String: String] = [:]) throws -> String {
         let p = Process()
-        if let nice {
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/nice")
-            p.arguments = ["-n", String(nice), bin(name)] + args
-        } else {
-            p.executableURL = URL(fileURLWithPath: bin(name))
-            p.arguments = args
-        }
+        p.executableURL = URL(fileURLWithPath: bin(name))
+        p.arguments = args
         var environment = ProcessInfo.processInfo.environment
         for (k, v) in env { environment[k] = v }
         p.environment = environment

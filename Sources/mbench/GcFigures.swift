@@ -39,4 +39,18 @@ final class GcFigures: @unchecked Sendable {
         }
         try queue.writeWithoutTransaction { _ = try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
     }
+
+    /// Waits until mweb's search indexer has indexed every event (old history
+    /// is indexed long before gc deletes it; measuring gc while the index
+    /// catches up with a million seeded lines would charge gc for the indexer).
+    static func waitForSearchIndex(databasePath: String, timeout: Double) throws {
+        let queue = try DatabaseQueue(path: databasePath)
+        let deadline = Date().addingTimeInterval(timeout)
+        let sql = "SELECT coalesce((SELECT after_event_id FROM search_cursor), 0) >= coalesce((SELECT max(id) FROM events), 0)"
+        while Date() < deadline {
+            if try queue.read({ try Bool.fetchOne($0, sql: sql) }) == true { return }
+            usleep(100_000)
+        }
+        throw Cluster.SetupError(description: "the search index did not catch up with the seeded events within \(Int(timeout)) s")
+    }
 }

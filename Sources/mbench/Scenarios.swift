@@ -248,13 +248,14 @@ struct Scenarios {
         try cluster.start(concurrency: runs)
         if let gcEvents {
             try GcFigures.seed(databasePath: cluster.dbPath, events: gcEvents)
+            try GcFigures.waitForSearchIndex(databasePath: cluster.dbPath, timeout: 300)
             // The agents wait 2 s before their first line: gc starts once they stream.
             Thread.detachNewThread {
                 usleep(2_500_000)
                 let start = Date()
                 do {
-                    // At the lowest CPU priority, as m-gc.service runs it (Nice=19).
-                    let report = try cluster.runTool("mcli", ["gc", "--db", cluster.dbPath, "--older-than", "1d", "--json"], nice: 19)
+                    // As m-gc.service runs it: at normal priority, yielding by resting between batches.
+                    let report = try cluster.runTool("mcli", ["gc", "--db", cluster.dbPath, "--older-than", "1d", "--json"])
                     gc?.finished(seconds: Date().timeIntervalSince(start),
                                  events: (try? JSONValue.parse(report))?["events"]?.intValue ?? -1, error: nil)
                 } catch {

@@ -18,18 +18,24 @@ public enum Defaults {
     public static let sessionLifetimeSeconds: Double = 30 * 24 * 3600
     /// How long a pairing link's token (`mcli up`, `mcli pair`) waits for its first use.
     public static let pairingWindowSeconds: Double = 15 * 60
-    /// Events `mcli gc` deletes per transaction: short enough that executors
-    /// and mweb get the write lock between two batches.
-    public static let gcBatchEvents: Int = 2_000
-    /// The pause between two of gc's batches, in which other writers take their turn.
+    /// Events `mcli gc` deletes per transaction (with their search rows): a
+    /// batch holds the write lock, and a line an agent prints meanwhile waits
+    /// for it, so a batch must stay a few milliseconds long on a busy machine.
+    public static let gcBatchEvents: Int = 100
+    /// The shortest pause between two of gc's batches, in which other writers take their turn.
     public static let gcPauseMilliseconds: Int = 2
-    /// Events the search indexer reads and inserts per batch: its write holds
-    /// the lock only for these inserts, so executors get it between batches.
-    public static let searchBatchEvents: Int = 500
+    /// gc rests this many times as long as its last batch took: it holds the
+    /// write lock at most a quarter of the time, however slow the machine is.
+    public static let gcRestFactor: Double = 3
+    /// Events the search indexer reads and inserts per batch. Its write holds
+    /// the lock while FTS5 tokenises them, and every line an agent prints
+    /// meanwhile waits for it: batches of a few milliseconds keep the loaded
+    /// latency's tail where it was without the index (500 took it past its target).
+    public static let searchBatchEvents: Int = 100
     /// The most event data one search-index write takes (at least one event):
     /// a fast build log's chunks are large, and the write lock is held while
     /// FTS5 tokenises them.
-    public static let searchBatchBytes: Int = 256 * 1024
+    public static let searchBatchBytes: Int = 64 * 1024
     /// Database file name used when neither `--db` nor `M_DB` is given.
     public static let databaseFileName = "m.db"
     /// Environment variable naming the database file.

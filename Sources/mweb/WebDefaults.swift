@@ -25,6 +25,8 @@ enum WebDefaults {
     /// The pause between two of the search indexer's batches while it catches
     /// up, in which executors take the write lock (a live run's output is one batch).
     static let searchIndexPauseMilliseconds = 5
+    /// The search indexer rests this many times as long as its last batch took.
+    static let searchIndexRestFactor = 4
     /// The longest search text accepted (a longer one is a 400).
     static let maxSearchBytes = 1_000
     /// Hits a search answers unless `limit` says otherwise.

@@ -104,8 +104,11 @@ struct Gc: AsyncParsableCommand {
             let workspace = run.workspace.flatMap { ownWorkspace($0, runId: run.id) }
             let bytes = workspace.map(directoryBytes) ?? 0
             if !dryRun {
-                while try db.deleteEvents(ofFinishedRun: run.id, limit: Defaults.gcBatchEvents) > 0 {
-                    usleep(UInt32(Defaults.gcPauseMilliseconds * 1000))
+                while true {
+                    let started = DispatchTime.now().uptimeNanoseconds
+                    guard try db.deleteEvents(ofFinishedRun: run.id, limit: Defaults.gcBatchEvents) > 0 else { break }
+                    let tookMicroseconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000
+                    usleep(UInt32(max(Double(Defaults.gcPauseMilliseconds * 1000), tookMicroseconds * Defaults.gcRestFactor)))
                 }
                 guard try db.deleteFinishedRun(run.id) else { continue }
                 if let workspace {

@@ -1,4 +1,3 @@
-import Glibc
 import Logging
 import MTranscript
 import NIOPosix
@@ -23,6 +22,7 @@ struct SearchIndexer: Service {
     let logger: Logger
     var batchEvents = Defaults.searchBatchEvents
     var pauseMilliseconds = WebDefaults.searchIndexPauseMilliseconds
+    var restFactor = WebDefaults.searchIndexRestFactor
 
     func run() async throws {
         let thread = NIOThreadPool(numberOfThreads: 1)
@@ -39,31 +39,24 @@ struct SearchIndexer: Service {
     }
 
     /// Indexes batches until it has caught up or mweb stops. Between two
-    /// batches it rests at least as long as the last one took, so while output
-    /// pours in it takes at most half of one core and the write lock is free
-    /// more than half the time.
+    /// batches it rests `restFactor` times as long as the last one took, so
+    /// while output pours in it holds the write lock a fifth of the time at
+    /// most, and the index falls behind a flood rather than slowing it. Its
+    /// thread keeps mweb's priority: a lower one got it descheduled while it
+    /// held the write lock, and every executor's commit waited for it.
     private func catchUp(on thread: NIOThreadPool) async {
         var batch = batchEvents
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let started = ContinuousClock.now
             do {
-                let step = try await thread.runIfActive { [db, batch] in
-                    Self.lowerThreadPriority()
-                    return try SearchIndexing.step(db, batch: batch)
-                }
+                let step = try await thread.runIfActive { [db, batch] in try SearchIndexing.step(db, batch: batch) }
                 if step.caughtUp { return }
                 batch = max(1, min(batchEvents, step.nextBatch))
             } catch {
                 logger.warning("search index: a batch failed; retrying", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
             }
-            try? await Task.sleep(for: max(.milliseconds(pauseMilliseconds), ContinuousClock.now - started))
+            try? await Task.sleep(for: max(.milliseconds(pauseMilliseconds), (ContinuousClock.now - started) * restFactor))
         }
-    }
-
-    /// Indexing is background work: its thread yields the CPU to mweb's requests and streams (nice 10).
-    /// On Linux a nice value belongs to a thread, and `PRIO_PROCESS` with id 0 names the calling one.
-    private static func lowerThreadPriority() {
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
     }
 }
