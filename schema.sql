@@ -39,7 +39,7 @@ CREATE TABLE runs (
     lease_expires_at    TEXT,
     cancel_requested_at TEXT,
     last_seq            INTEGER NOT NULL DEFAULT 0 CHECK (last_seq >= 0)
-, executor_pid INTEGER, executor_start_ticks INTEGER, agent_pid INTEGER, agent_pgid INTEGER, agent_start_ticks INTEGER, output_batch INTEGER NOT NULL DEFAULT 0, confinement TEXT CHECK (confinement IN ('bwrap', 'none')));
+, executor_pid INTEGER, executor_start_ticks INTEGER, agent_pid INTEGER, agent_pgid INTEGER, agent_start_ticks INTEGER, output_batch INTEGER NOT NULL DEFAULT 0, confinement TEXT CHECK (confinement IN ('bwrap', 'none')), stdout_bytes INTEGER NOT NULL DEFAULT 0 CHECK (stdout_bytes >= 0), stderr_bytes INTEGER NOT NULL DEFAULT 0 CHECK (stderr_bytes >= 0), pty_bytes INTEGER NOT NULL DEFAULT 0 CHECK (pty_bytes >= 0), output_capped INTEGER NOT NULL DEFAULT 0 CHECK (output_capped IN (0, 1)));
 CREATE INDEX runs_by_status ON runs (status, id);
 CREATE TABLE events (
     id      INTEGER PRIMARY KEY AUTOINCREMENT,       -- global, in commit order, never reused

@@ -80,11 +80,29 @@ import Testing
         #expect(try db.storedOutputBatch(runId: taken.id) == 0)
     }
 
-    @Test func storedOutputCountsEachStreamsBytesAsTheAgentWroteThem() throws {
+    @Test func storedOutputAddsUpWhatEachBatchCountedAndRemembersTheCap() throws {
         let (_, db) = try freshDatabase()
         let run = try db.createRun(NewRun(spec: RunSpec(command: "a")))
         _ = try db.claimNextRun(workerId: "w")
-        #expect(try db.storedOutput(runId: run.id, capNoticePrefix: "output cap of ") == ([:], false))
+        #expect(try db.storedOutput(runId: run.id) == StoredOutput())
+        _ = try db.appendOutputBatches([
+            OutputBatch(runId: run.id, workerId: "w", number: 1, events: [output("héllo\n")], bytes: OutputCounts(stdout: 7)),
+            OutputBatch(runId: run.id, workerId: "w", number: 2, events: [output("x")], bytes: OutputCounts(stdout: 1, stderr: 8)),
+        ])
+        #expect(try db.storedOutput(runId: run.id) == StoredOutput(bytes: OutputCounts(stdout: 8, stderr: 8)))
+        // A refused batch (out of order) moves nothing.
+        _ = try db.appendOutputBatches([OutputBatch(runId: run.id, workerId: "w", number: 9, events: [], bytes: OutputCounts(pty: 5))])
+        let notice = NewEvent(EventType.notice, ["level": "warning", "text": "output cap of 10 bytes reached"])
+        _ = try db.appendOutputBatches([OutputBatch(runId: run.id, workerId: "w", number: 3, events: [notice], capsOutput: true)])
+        #expect(try db.storedOutput(runId: run.id) == StoredOutput(bytes: OutputCounts(stdout: 8, stderr: 8), capped: true))
+    }
+
+    @Test func theMigrationCountsTheOutputOfRunsStillGoing() throws {
+        let tmp = TempDir()
+        let partial = try MDatabase(path: tmp.dbPath, create: true, migrate: false)
+        try Migrator.migrate(partial.pool, path: tmp.dbPath, upTo: 12)
+        let going = try partial.createRun(NewRun(spec: RunSpec(command: "a")))
+        _ = try partial.claimNextRun(workerId: "w")
         // Text counts its UTF-8 bytes; b64 the bytes it decodes to, whatever its padding.
         let events = [
             NewEvent(EventType.output, ["stream": "stdout", "text": "héllo\n"]),                   // 7 bytes
@@ -94,10 +112,12 @@ import Testing
             NewEvent(EventType.output, ["stream": "stderr", "text": "€"]),                          // 3 bytes
             NewEvent(EventType.notice, ["level": "warning", "text": "something else"]),
         ]
-        _ = try db.appendOutputBatches([OutputBatch(runId: run.id, workerId: "w", number: 1, events: events)])
-        #expect(try db.storedOutput(runId: run.id, capNoticePrefix: "output cap of ") == (["stdout": 8, "stderr": 8], false))
-        let notice = NewEvent(EventType.notice, ["level": "warning", "text": "output cap of 10 bytes reached"])
-        _ = try db.appendOutputBatches([OutputBatch(runId: run.id, workerId: "w", number: 2, events: [notice])])
-        #expect(try db.storedOutput(runId: run.id, capNoticePrefix: "output cap of ").capped)
+        try partial.append(runId: going.id, events)
+        let capped = try partial.createRun(NewRun(spec: RunSpec(command: "b")))
+        _ = try partial.claimNextRun(workerId: "w")
+        try partial.append(runId: capped.id, [NewEvent(EventType.notice, ["level": "warning", "text": "output cap of 10 bytes reached: …"])])
+        let db = try MDatabase(path: tmp.dbPath)
+        #expect(try db.storedOutput(runId: going.id) == StoredOutput(bytes: OutputCounts(stdout: 8, stderr: 8)))
+        #expect(try db.storedOutput(runId: capped.id) == StoredOutput(capped: true))
     }
 }

@@ -121,11 +121,11 @@ final class OutputDelegation {
         // What the writer stored decides where to read on: a busy database is asked again for a while.
         for attempt in 1...50 {
             do {
-                let stored = try db.storedOutput(runId: runId, capNoticePrefix: OutputEncoding.capNoticePrefix)
-                let resume = Resume(stored: stored.bytes.values.reduce(0, +), capped: stored.capped,
+                let stored = try db.storedOutput(runId: runId)
+                let resume = Resume(stored: stored.bytes.total, capped: stored.capped,
                                     batchNumber: try db.storedOutputBatch(runId: runId))
                 for stream in streams {
-                    let skip = (stored.bytes[stream.name] ?? 0) - stream.consumed
+                    let skip = stored.bytes[stream.name] - stream.consumed
                     if skip < 0 { logger.error("run \(runId): the writer consumed \(-skip) byte(s) of \(stream.name) it did not store") }
                     if skip > 0 { discard(skip, from: stream) }
                 }

@@ -77,16 +77,12 @@ enum OutputEncoding {
         return true
     }
 
-    /// The start of the notice's text once a run's output reached its cap
-    /// (taking delegated output back looks for it).
-    static let capNoticePrefix = "output cap of "
-
     /// The notice stored when a run's output reaches `capBytes` (exactly that much is kept).
     /// A run with `limits.output_bytes` is then stopped (its end says so); without, it keeps going.
     static func capNotice(capBytes: Int64) -> NewEvent {
         NewEvent(EventType.notice, .object([
             ("level", "warning"),
-            ("text", .string("\(capNoticePrefix)\(capBytes) bytes reached: further output of this run is discarded")),
+            ("text", .string("output cap of \(capBytes) bytes reached: further output of this run is discarded")),
         ]))
     }
 

@@ -240,7 +240,7 @@ final class OutputPump: @unchecked Sendable {
                     stored += Int64(head)
                 }
                 flush()
-                message.append(OutputEncoding.capNotice(capBytes: capBytes))
+                message.appendCapNotice(capBytes: capBytes)
                 capped = true
                 break
             }

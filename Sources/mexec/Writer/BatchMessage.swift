@@ -11,8 +11,10 @@ struct BatchMessage {
     let replyNow: Bool
     private var bytes: [UInt8]
     private var eventCount: UInt32 = 0
-    /// Where the event count goes (after the worker id).
+    /// Where the byte counts and the event count go (after the worker id).
     private let countOffset: Int
+    /// The output bytes appended, per stream.
+    private var counts = OutputCounts()
 
     /// An empty batch for `runId`; `hello` makes it a connection's first message,
     /// `delegation` a delegation (see `WriterWire`).
@@ -27,7 +29,7 @@ struct BatchMessage {
         WriterWire.put(&bytes, UInt64(worker.count), size: 2)
         bytes.append(contentsOf: worker)
         countOffset = bytes.count
-        WriterWire.put(&bytes, 0, size: 4)
+        WriterWire.put(&bytes, 0, size: 8 * 3 + 4)
     }
 
     /// Adds an event whose data is already JSON text.
@@ -37,13 +39,23 @@ struct BatchMessage {
 
     /// Adds an `output` event for `output`, a chunk of `stream` (see `OutputEncoding`).
     mutating func appendOutput(stream: String, bytes output: UnsafeBufferPointer<UInt8>) {
+        counts[stream] += Int64(output.count)
         appendEvent(type: EventType.output) { OutputEncoding.appendJSON(stream: stream, bytes: output, to: &$0) }
     }
 
     /// The framed message, its length and event count filled in (shares the
     /// buffer: no copy).
+    /// Adds the notice that the run's output reached `capBytes` (the batch then caps the run's output).
+    mutating func appendCapNotice(capBytes: Int64) {
+        bytes[4] |= 8
+        append(OutputEncoding.capNotice(capBytes: capBytes))
+    }
+
     mutating func framed() -> [UInt8] {
-        WriterWire.set(&bytes, at: countOffset, UInt64(eventCount), size: 4)
+        for (index, count) in [counts.stdout, counts.stderr, counts.pty].enumerated() {
+            WriterWire.set(&bytes, at: countOffset + 8 * index, UInt64(count), size: 8)
+        }
+        WriterWire.set(&bytes, at: countOffset + 24, UInt64(eventCount), size: 4)
         WriterWire.set(&bytes, at: 0, UInt64(bytes.count - 4), size: 4)
         return bytes
     }

@@ -169,6 +169,8 @@ final class DelegatedOutput {
         for runId in Array(runs.keys) {
             guard var run = runs[runId], run.streams.contains(where: { $0.ready && !$0.ended }) else { continue }
             var events: [NewEvent] = []
+            var counts = OutputCounts()
+            var capsOutput = false
             for index in run.streams.indices where run.streams[index].ready && !run.streams[index].ended {
                 for piece in readNew(&run.streams[index]) {
                     let count = Int64(piece.count)
@@ -181,13 +183,16 @@ final class DelegatedOutput {
                             events.append(NewEvent(EventType.output, json: OutputEncoding.json(stream: run.streams[index].name,
                                                                                                 bytes: Array(piece[..<head]))))
                             run.stored += Int64(head)
+                            counts[run.streams[index].name] += Int64(head)
                         }
                         events.append(OutputEncoding.capNotice(capBytes: run.capBytes))
+                        capsOutput = true
                         run.capped = true
                         notices.append(.capped(client: run.client))
                     } else {
                         events.append(NewEvent(EventType.output, json: OutputEncoding.json(stream: run.streams[index].name, bytes: piece)))
                         run.stored += count
+                        counts[run.streams[index].name] += count
                     }
                 }
             }
@@ -195,8 +200,8 @@ final class DelegatedOutput {
             if events.isEmpty {
                 notices += stored(runId: runId, batch: nil)
             } else {
-                rounds.append(Round(client: run.client, batch: OutputBatch(runId: runId, workerId: run.workerId,
-                                                                           number: run.nextBatch, events: events)))
+                rounds.append(Round(client: run.client, batch: OutputBatch(runId: runId, workerId: run.workerId, number: run.nextBatch,
+                                                                           events: events, bytes: counts, capsOutput: capsOutput)))
             }
         }
         return (rounds, notices)

@@ -23,8 +23,8 @@ import mdb
 /// fill, and says `streamsEnded` once every stream ended and all of it is
 /// stored.
 ///
-/// Batch: flags u8 (bit 0: reply now, bit 1: hello, bit 2: delegation), runId i64, number i64,
-/// workerId (u16 length + UTF-8), event count u32, then per event: type (u8
+/// Batch: flags u8 (bit 0: reply now, bit 1: hello, bit 2: delegation, bit 3: caps the output), runId i64, number i64,
+/// workerId (u16 length + UTF-8), output bytes of stdout, stderr and pty (i64 each), event count u32, then per event: type (u8
 /// length + UTF-8), data (u32 length + JSON text).
 /// Reply: number i64, code u8, message (the rest, UTF-8). `stored` for
 /// number N means every batch up to N of this connection is stored;
@@ -73,7 +73,13 @@ enum WriterWire {
         var message = BatchMessage(runId: batch.runId, workerId: batch.workerId, number: batch.number,
                                    replyNow: replyNow, hello: hello)
         for event in batch.events { message.append(event) }
-        return message.framed()
+        var framed = message.framed()
+        let countOffset = 4 + 1 + 16 + 2 + batch.workerId.utf8.prefix(Int(UInt16.max)).count
+        for (index, count) in [batch.bytes.stdout, batch.bytes.stderr, batch.bytes.pty].enumerated() {
+            set(&framed, at: countOffset + 8 * index, UInt64(count), size: 8)
+        }
+        if batch.capsOutput { framed[4] |= 8 }
+        return framed
     }
 
     /// The hello that opens a connection for `runId`.
@@ -117,6 +123,8 @@ enum WriterWire {
         let runId = Int64(bitPattern: try reader.integer(8))
         let number = Int64(bitPattern: try reader.integer(8))
         let workerId = try reader.text(Int(reader.integer(2)))
+        let counts = OutputCounts(stdout: Int64(bitPattern: try reader.integer(8)), stderr: Int64(bitPattern: try reader.integer(8)),
+                                  pty: Int64(bitPattern: try reader.integer(8)))
         let count = Int(try reader.integer(4))
         var events: [NewEvent] = []
         events.reserveCapacity(min(count, 4096))
@@ -126,7 +134,8 @@ enum WriterWire {
             events.append(NewEvent(type, json: data))
         }
         guard reader.atEnd else { throw MalformedMessage(description: "a batch message has trailing bytes") }
-        return Incoming(batch: OutputBatch(runId: runId, workerId: workerId, number: number, events: events),
+        return Incoming(batch: OutputBatch(runId: runId, workerId: workerId, number: number, events: events,
+                                           bytes: counts, capsOutput: flags & 8 != 0),
                         replyNow: flags & 1 != 0, hello: flags & 2 != 0, delegation: flags & 4 != 0)
     }
 

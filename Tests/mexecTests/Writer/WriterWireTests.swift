@@ -7,7 +7,7 @@ import mdb
     private let batch = OutputBatch(runId: 42, workerId: "host:1:abc", number: 7, events: [
         NewEvent(EventType.output, ["stream": "stdout", "text": "héllo\n"]),
         NewEvent(EventType.notice, ["level": "warning", "text": "cap"]),
-    ])
+    ], bytes: OutputCounts(stdout: 7, stderr: 1 << 40, pty: 3), capsOutput: true)
 
     @Test func aBatchSurvivesTheRoundTripWithItsJSONAsWritten() throws {
         for replyNow in [false, true] {
@@ -57,6 +57,6 @@ import mdb
         #expect(decoded.replyNow)
         #expect(decoded.batch == OutputBatch(runId: 42, workerId: "host:1:abc", number: 7, events:
             chunks.map { NewEvent(EventType.output, OutputEncoding.data(stream: $0.0, bytes: $0.1)) }
-            + [NewEvent(EventType.notice, ["level": "warning", "text": "cap"])]))
+            + [NewEvent(EventType.notice, ["level": "warning", "text": "cap"])], bytes: OutputCounts(stdout: 11, stderr: 2)))
     }
 }
