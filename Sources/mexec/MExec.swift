@@ -64,6 +64,9 @@ struct ExecOptions: ParsableArguments {
             throw ValidationError("--heartbeat-ms must be at least 50 and shorter than the lease")
         }
         guard outputCapBytes > 0 else { throw ValidationError("--output-cap-bytes must be positive") }
+        guard Defaults.outputWriterSocketPath(databasePath: databasePath) != nil else {
+            throw ValidationError("the database path is too long for the output writer's socket (\(Defaults.runsDirectory(databasePath: databasePath))/writer.sock must be under 100 bytes): move the database to a shorter path")
+        }
         for path in sandboxRead + sandboxWrite {
             if let refusal = Sandbox.refusal(extraPath: path, databasePath: databasePath, workspacesRoot: workspacesRoot) {
                 throw ValidationError(refusal)

@@ -1,17 +1,19 @@
 import GRDB
 import GRDBSQLite
 
-/// A run's output as its executor numbers it: batches are stored in order,
-/// each at most once, whoever commits them (the host's shared writer or the
-/// executor itself).
+/// A batch of a run's events for the output path's group commit: output the
+/// host's shared writer read from the agent's pipes, or events the executor
+/// sent it (numbered, so that a batch sent again is stored once).
 public struct OutputBatch: Sendable, Equatable {
     /// The run the output belongs to.
     public var runId: Int64
     /// The lease holder the executor runs for: a run taken away gets no more output.
     public var workerId: String
-    /// 1, 2, 3 … per run; a batch at or below `runs.output_batch` is already
-    /// stored, and only `output_batch + 1` is stored next (no gaps).
-    public var number: Int64
+    /// 1, 2, 3 … per run for an executor's events: a batch at or below
+    /// `runs.output_batch` is already stored, and only `output_batch + 1` is
+    /// stored next (no gaps). Nil for output the writer read itself (the
+    /// pipes' consumed bytes keep it from being stored twice).
+    public var number: Int64?
     /// The events, in order.
     public var events: [NewEvent]
 
@@ -20,7 +22,7 @@ public struct OutputBatch: Sendable, Equatable {
     /// Whether it stores the notice that the run's output reached its cap.
     public var capsOutput: Bool
 
-    public init(runId: Int64, workerId: String, number: Int64, events: [NewEvent], bytes: OutputCounts = OutputCounts(),
+    public init(runId: Int64, workerId: String, number: Int64?, events: [NewEvent], bytes: OutputCounts = OutputCounts(),
                 capsOutput: Bool = false) {
         self.runId = runId
         self.workerId = workerId
@@ -110,11 +112,11 @@ extension MDatabase {
         guard !batches.isEmpty else { return [] }
         return try write { db in
             let check = RawStep(db, try db.cachedStatement(sql: """
-                SELECT last_seq FROM runs WHERE id = ?1 AND output_batch = ?2 - 1 AND worker_id = ?3
+                SELECT last_seq FROM runs WHERE id = ?1 AND (?2 IS NULL OR output_batch = ?2 - 1) AND worker_id = ?3
                   AND status IN ('queued', 'running', 'waiting_approval')
                 """))
             let advance = RawStep(db, try db.cachedStatement(sql: """
-                UPDATE runs SET last_seq = ?1, output_batch = ?2, stdout_bytes = stdout_bytes + ?4,
+                UPDATE runs SET last_seq = ?1, output_batch = coalesce(?2, output_batch), stdout_bytes = stdout_bytes + ?4,
                     stderr_bytes = stderr_bytes + ?5, pty_bytes = pty_bytes + ?6, output_capped = output_capped | ?7
                 WHERE id = ?3
                 """))
@@ -163,8 +165,8 @@ extension MDatabase {
             return .refused(.runNotFound(batch.runId))
         }
         let storedBatch: Int64 = row[2]
-        if batch.number <= storedBatch { return .alreadyStored }
-        if batch.number > storedBatch + 1 { return .outOfOrder(expected: storedBatch + 1) }
+        if let number = batch.number, number <= storedBatch { return .alreadyStored }
+        if let number = batch.number, number > storedBatch + 1 { return .outOfOrder(expected: storedBatch + 1) }
         if status.isFinished { return .refused(.runFinished(id: batch.runId, status: status.rawValue)) }
         return .refused(.leaseLost(runId: batch.runId, workerId: batch.workerId))
     }
@@ -203,8 +205,8 @@ private struct RawStep {
         sqlite3_reset(self.statement)
     }
 
-    func bind(_ index: Int32, _ value: Int64) {
-        sqlite3_bind_int64(statement, index, value)
+    func bind(_ index: Int32, _ value: Int64?) {
+        if let value { sqlite3_bind_int64(statement, index, value) } else { sqlite3_bind_null(statement, index) }
     }
 
     func bind(_ index: Int32, _ value: String) {

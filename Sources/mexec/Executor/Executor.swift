@@ -167,37 +167,42 @@ final class Executor: @unchecked Sendable {
         }
         logger.info("started agent pid \(agent.pid) in \(workspace.path)")
 
-        let pump: OutputPump
+        let output: WriterLink
         let bell: RequestBell
+        var terminal: TerminalCopy?
         // The run's own output limit works through the daemon's cap: the smaller of the two.
         let capBytes = min(config.outputCapBytes, limits?.outputBytes ?? Int64.max)
         do {
             bell = try RequestBell()
-            pump = try OutputPump(db: db, runId: runId, holder: holder, outputs: agent.outputs,
-                                  capBytes: capBytes, bell: bell, logger: logger)
+            // A terminal is copied into a pipe, which the writer reads like any other.
+            terminal = agent.pty ? try TerminalCopy(master: agent.input) : nil
+            output = try WriterLink(db: db, runId: runId, holder: holder,
+                                    outputs: terminal.map { [($0.output, "pty")] } ?? agent.outputs,
+                                    capBytes: capBytes, bell: bell, logger: logger)
         } catch {
             logger.error("\(error); ending the agent")
             agent.signalGroup(SIGKILL)
             _ = waitpid(agent.pid, nil, 0)
             return 1
         }
-        pump.start()
+        output.start()
 
         let control = RunControl(db: db, runId: runId, agent: agent, logger: logger,
                                  interruptGraceMilliseconds: config.cancelInterruptGraceMilliseconds,
                                  terminateGraceMilliseconds: config.cancelTerminateGraceMilliseconds,
                                  limits: limits, cgroup: runCgroup)
-        let supervised = Unchecked((agent, control, pump, bell, lease, diffs))
+        let supervised = Unchecked((agent, control, output, bell, lease, diffs))
         let (status, lost) = await Self.onOwnThread { [db] in
-            let (agent, control, pump, bell, lease, diffs) = supervised.value
-            return Self.supervise(agent: agent, control: control, pump: pump, bell: bell, lease: lease, diffs: diffs,
+            let (agent, control, output, bell, lease, diffs) = supervised.value
+            return Self.supervise(agent: agent, control: control, output: output, bell: bell, lease: lease, diffs: diffs,
                                   db: db, runId: runId, capBytes: capBytes)
         }
         if lost {
             logger.error("this executor no longer holds the run; ending its agent and stopping")
             agent.signalGroup(SIGKILL)
             _ = waitpid(agent.pid, nil, 0)
-            pump.abandon()
+            output.stop()
+            terminal?.stop()
             if let runCgroup { await Self.onOwnThread { runCgroup.killAndRemove() } }
             return 1
         }
@@ -205,16 +210,23 @@ final class Executor: @unchecked Sendable {
 
         // The agent has exited. Its output is still in the pipes; background
         // children may hold them open, so they get a short grace, then the
-        // group is killed: a finished run leaves no processes behind.
-        if !pump.waitUntilDone(timeoutSeconds: Double(Defaults.drainAfterExitMilliseconds) / 1000) {
+        // group is killed: a finished run leaves no processes behind. While no
+        // writer is up, its output waits for one (the lease is kept meanwhile).
+        if !output.waitUntilStored(timeoutSeconds: Double(Defaults.drainAfterExitMilliseconds) / 1000) {
             if agent.groupAlive { agent.signalGroup(SIGKILL) }
-            while !pump.waitUntilDone(timeoutSeconds: 0.2) {
+            while !output.waitUntilStored(timeoutSeconds: 0.2) {
                 _ = lease.beatIfDue()
-                if !agent.groupAlive { pump.abandon() } // held by a process outside the group
+                // Read by a writer and still not ended: held by a process outside the group.
+                if !agent.groupAlive && output.isDelegated {
+                    logger.warning("a process outside the agent's group holds its output open; the run ends without the rest")
+                    output.stop()
+                    terminal?.stop()
+                }
             }
         } else if agent.groupAlive {
             agent.signalGroup(SIGKILL)
         }
+        output.stop()
         control.closeInput()
         agent.outputs.forEach { close($0.fd) }
         // Whatever the agent left in its cgroup (outside its group, unconfined) ends with the run.
@@ -281,16 +293,16 @@ final class Executor: @unchecked Sendable {
     /// it at once. Returns the agent's wait status and whether the lease was
     /// lost. A plain thread wakes once per tick; a `Task.sleep` loop costs
     /// several thread hand-offs per tick, which fifty executors feel.
-    private static func supervise(agent: AgentProcess, control: RunControl, pump: OutputPump, bell: RequestBell,
+    private static func supervise(agent: AgentProcess, control: RunControl, output: WriterLink, bell: RequestBell,
                                   lease: LeaseKeeper, diffs: WorkspaceDiffs?, db: MDatabase,
                                   runId: Int64, capBytes: Int64) -> (status: Int32, lost: Bool) {
         let exit = ExitWait(pid: agent.pid, bell: bell.descriptor)
         while true {
             if let ended = Spawn.poll(agent.pid) { return (ended, false) }
-            if pump.leaseLost || !lease.beatIfDue() { return (0, true) }
+            if output.refusal != nil || !lease.beatIfDue() { return (0, true) }
             let rung = bell.takeRings()
             let live = bell.isLive
-            if pump.capReached { control.outputCapReached(capBytes: capBytes) }
+            if output.capReached { control.outputCapReached(capBytes: capBytes) }
             control.tick(rung: rung, live: live)
             let requests = control.takeDiffRequests()
             if !requests.isEmpty {

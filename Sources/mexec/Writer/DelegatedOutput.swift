@@ -8,20 +8,18 @@ import Glibc
 #endif
 
 /// The shared writer's reading of agents' pipes that their executors handed
-/// over (a delegation, see `WriterWire`): the executor then sleeps while its
-/// agent prints, instead of waking for every line to pass it on. In the
-/// loaded latency scenario (50 runs × 200 lines/s) that wake-up was a sixth
-/// of the machine.
+/// over (`WriterMessage.delegate`): the executor sleeps while its agent
+/// prints, instead of waking for every line to pass it on.
 ///
 /// Nothing may be lost if the daemon dies, so it never consumes what is not
 /// stored yet: it copies a pipe's bytes with tee(2) (they stay in the pipe),
 /// commits them, and only then moves them with splice(2) from the agent's
 /// pipe into the executor's "consumed" pipe, which consumes and records in
-/// one step. The executor holds that pipe's read end: after a crash (or when
-/// the writer gives a run back) it counts what came through it, which is
-/// exactly what was consumed, reads from the database what was stored, skips
-/// the difference in the agent's pipe and reads on itself. Nothing stored is
-/// stored twice, nothing read is lost.
+/// one step. The executor holds that pipe's read end and counts what came
+/// through it, which is exactly what was consumed. When it delegates again
+/// (to a restarted daemon), the writer skips what the run's columns say is
+/// stored beyond that count: nothing stored is stored twice, nothing
+/// consumed was not stored.
 final class DelegatedOutput {
     /// One delegated stream of a run.
     struct Stream {
@@ -30,11 +28,12 @@ final class DelegatedOutput {
         let pipe: Int32
         /// The executor's consumed pipe (write end).
         let sink: Int32
-        /// Bytes moved out of the agent's pipe (into the sink).
+        /// Bytes moved out of the agent's pipe (into the sink) since the delegation.
         var consumed: Int64 = 0
-        /// Bytes taken from it: stored or dropped past the cap. Those between
-        /// `consumed` and `taken` still wait in the pipe, ahead of new bytes.
-        var taken: Int64 = 0
+        /// Bytes taken from it since the delegation (stored, or dropped past
+        /// the cap), starting with those stored before it and not consumed.
+        /// Those between `consumed` and `taken` still wait in the pipe, ahead of new bytes.
+        var taken: Int64
         /// Taken by the round being committed.
         var pending: Int64 = 0
         /// Something new may wait (an edge came, or the last read was full).
@@ -51,10 +50,10 @@ final class DelegatedOutput {
         let workerId: String
         /// The executor's connection.
         let client: Int32
-        var nextBatch: Int64
         let capBytes: Int64
-        var stored: Int64 = 0
-        var capped = false
+        /// Output bytes stored for the run (every stream, since it started).
+        var stored: Int64
+        var capped: Bool
         var streams: [Stream]
     }
 
@@ -67,7 +66,7 @@ final class DelegatedOutput {
     /// What the writer tells executors after a commit.
     enum Notice {
         case drain(client: Int32)
-        case ended(client: Int32, lastBatch: Int64)
+        case ended(client: Int32)
         /// The run's output reached its cap (its executor may stop the run for it).
         case capped(client: Int32)
     }
@@ -87,7 +86,7 @@ final class DelegatedOutput {
         epoll = m_epoll_create()
         var fds: [Int32] = [-1, -1]
         guard epoll >= 0, m_pipe2(&fds, O_CLOEXEC | O_NONBLOCK) == 0 else {
-            throw SpawnError(description: "cannot set up reading delegated output: \(String(cString: strerror(errno)))")
+            throw OutputPathError.noDescriptors(what: "the pipes for reading delegated output", reason: String(cString: strerror(errno)))
         }
         scratch = (fds[0], fds[1])
         // Room for everything an agent's pipe can hold (tee copies whole pipe buffers).
@@ -111,10 +110,12 @@ final class DelegatedOutput {
     /// Whether some run has stored bytes still in its agent's pipe (its sink was full).
     var hasUnconsumed: Bool { runs.values.contains { $0.streams.contains { $0.consumed < $0.taken } } }
 
-    /// Starts reading `streams` of `runId` (descriptors: each stream's pipe, then its sink).
-    func add(runId: Int64, workerId: String, client: Int32, nextBatch: Int64, names: [String], capBytes: Int64,
-             descriptors: [Int32]) -> Bool {
-        guard runs[runId] == nil, descriptors.count == names.count * 2 else {
+    /// Starts reading `names` of `runId` (descriptors: each stream's pipe, then
+    /// its sink): what is `stored` of a stream beyond what its executor saw
+    /// `consumed` still waits at the head of its pipe, and is skipped.
+    func add(runId: Int64, workerId: String, client: Int32, names: [String], consumed: [Int64], stored: StoredOutput,
+             capBytes: Int64, descriptors: [Int32]) -> Bool {
+        guard runs[runId] == nil, descriptors.count == names.count * 2, consumed.count == names.count else {
             descriptors.forEach { close($0) }
             return false
         }
@@ -123,10 +124,13 @@ final class DelegatedOutput {
             let pipe = descriptors[2 * index], sink = descriptors[2 * index + 1]
             _ = fcntl(pipe, F_SETFL, fcntl(pipe, F_GETFL) | O_NONBLOCK)
             _ = fcntl(sink, F_SETFL, fcntl(sink, F_GETFL) | O_NONBLOCK)
-            streams.append(Stream(name: name, pipe: pipe, sink: sink))
+            // Past the cap nothing more is stored: what the pipe holds is dropped whatever the counts say.
+            let skip = stored.capped ? 0 : stored.bytes[name] - consumed[index]
+            if skip < 0 { logger.error("run \(runId): its executor saw \(-skip) byte(s) of \(name) consumed that were not stored") }
+            streams.append(Stream(name: name, pipe: pipe, sink: sink, taken: max(0, skip)))
         }
-        runs[runId] = Run(runId: runId, workerId: workerId, client: client, nextBatch: nextBatch, capBytes: capBytes,
-                          streams: streams)
+        runs[runId] = Run(runId: runId, workerId: workerId, client: client, capBytes: capBytes, stored: stored.bytes.total,
+                          capped: stored.capped, streams: streams)
         for (index, stream) in streams.enumerated()
         where m_epoll_add_edge(epoll, stream.pipe, token(runId, index)) != 0
             || m_epoll_add_writable_edge(epoll, stream.sink, token(runId, index) | sinkToken) != 0 {
@@ -198,20 +202,19 @@ final class DelegatedOutput {
             }
             runs[runId] = run
             if events.isEmpty {
-                notices += stored(runId: runId, batch: nil)
+                notices += stored(runId: runId)
             } else {
-                rounds.append(Round(client: run.client, batch: OutputBatch(runId: runId, workerId: run.workerId, number: run.nextBatch,
+                rounds.append(Round(client: run.client, batch: OutputBatch(runId: runId, workerId: run.workerId, number: nil,
                                                                            events: events, bytes: counts, capsOutput: capsOutput)))
             }
         }
         return (rounds, notices)
     }
 
-    /// After the commit of `batch` (nil: nothing to store), consumes what the
-    /// round took and says what the executor should hear.
-    func stored(runId: Int64, batch: Int64?) -> [Notice] {
+    /// After the round's commit (or a round with nothing to store), consumes
+    /// what the round took and says what the executor should hear.
+    func stored(runId: Int64) -> [Notice] {
         guard var run = runs[runId] else { return [] }
-        if let batch { run.nextBatch = batch + 1 }
         for index in run.streams.indices {
             run.streams[index].taken += run.streams[index].pending
             run.streams[index].pending = 0
@@ -219,7 +222,7 @@ final class DelegatedOutput {
         runs[runId] = run
         var notices = consume(runId: runId)
         if let run = runs[runId], run.streams.allSatisfy(\.ended) {
-            notices.append(.ended(client: run.client, lastBatch: run.nextBatch - 1))
+            notices.append(.ended(client: run.client))
             remove(runId: runId)
         }
         return notices

@@ -36,8 +36,10 @@ import Glibc
             #expect(try h.text(id, stream: "stderr") == "done\n")
             let seqs = try h.events(id).map(\.seq)
             #expect(seqs == Array(1...Int64(seqs.count)), "seq must stay contiguous")
-            #expect(h.executorLog(id).contains("output goes through the shared writer"), "\(h.logs)")
-            #expect(try h.db.storedOutputBatch(runId: id) >= 1)
+            #expect(h.executorLog(id).contains("the shared writer reads this run's stdout and stderr"), "\(h.logs)")
+            // The run's columns count what its events hold.
+            #expect(try h.db.storedOutput(runId: id) == StoredOutput(bytes: OutputCounts(stdout: Int64(try h.output(id, stream: "stdout").count),
+                                                                                     stderr: 5)))
         }
     }
 
@@ -45,12 +47,12 @@ import Glibc
         // The agent's uid could reach the socket; knowing the run and its holder is not enough.
         let (h, id, holder, fd) = try strangerBesideARunningRun()
         defer { close(fd) }
-        let forged = OutputBatch(runId: id, workerId: holder, number: 1_000,
-                                 events: [NewEvent(EventType.output, ["stream": "stdout", "text": "forged\n"])])
-        #expect(UnixSocket.writeAll(fd: fd, WriterWire.encode(forged, replyNow: false)))
-        expectRefused(fd, runId: id, "a refusal is answered even without reply-now")
+        let forged = WriterMessage.events(batch: 1, events: [WireEvent(NewEvent(EventType.output, ["stream": "stdout", "text": "forged\n"]))])
+        #expect(UnixSocket.writeAll(fd: fd, WriterProtocol.frame(WriterMessage.hello(version: WriterProtocol.version, runId: id, workerId: holder))
+                                            + WriterProtocol.frame(forged)))
+        expectRefused(fd, runId: id, "the hello before the events is refused")
         #expect(try h.text(id) == "ready\n")
-        #expect(try h.db.storedOutputBatch(runId: id) < 1_000)
+        #expect(try h.db.storedOutputBatch(runId: id) == 0)
         try h.db.requestCancel(runId: id)
         #expect(try h.finished(id).status == .canceled)
     }
@@ -63,10 +65,13 @@ import Glibc
         #expect(Glibc.pipe(&pipe) == 0 && Glibc.pipe(&sink) == 0)
         defer { (pipe + sink).forEach { close($0) } }
         _ = write(pipe[1], "forged\n", 7)
-        let delegation = WriterWire.encodeDelegation(runId: id, workerId: holder, nextBatch: 1_000, streams: ["stdout"], capBytes: 1 << 20)
+        let hello = WriterProtocol.frame(WriterMessage.hello(version: WriterProtocol.version, runId: id, workerId: holder))
+        let delegation = hello + WriterProtocol.frame(WriterMessage.delegate(streams: ["stdout"], consumed: [0], capBytes: 1 << 20))
         #expect(delegation.withUnsafeBytes { m_send_with_fds(fd, $0.baseAddress, UInt($0.count), [pipe[0], sink[1]], 2) } == delegation.count)
-        expectRefused(fd, runId: id, "a delegation is checked like a batch")
-        #expect(m_bytes_waiting(pipe[0]) == 7, "the writer did not touch the offered pipe")
+        expectRefused(fd, runId: id, "the hello before the delegation is refused")
+        var left = [UInt8](repeating: 0, count: 16)
+        _ = fcntl(pipe[0], F_SETFL, O_NONBLOCK)
+        #expect(read(pipe[0], &left, 16) == 7, "the writer did not touch the offered pipe")
         #expect(try h.text(id) == "ready\n")
         try h.db.requestCancel(runId: id)
         #expect(try h.finished(id).status == .canceled)
@@ -109,7 +114,7 @@ import Glibc
         let after = try h.create("echo two")
         #expect(try h.finished(after).status == .succeeded, "\(h.logs)")
         #expect(try h.text(after) == "two\n")
-        #expect(h.executorLog(after).contains("output goes through the shared writer"), "\(h.logs)")
+        #expect(h.executorLog(after).contains("the shared writer reads this run's stdout and stderr"), "\(h.logs)")
     }
 
     @Test func inputReachesAnAgentThatPrintsNothingWhenTheWriterRingsItsExecutor() throws {
@@ -145,7 +150,8 @@ import Glibc
     @Test func aHelloFromAProcessThatIsNotTheRunsExecutorIsRefused() throws {
         let (h, id, holder, fd) = try strangerBesideARunningRun()
         defer { close(fd) }
-        #expect(UnixSocket.writeAll(fd: fd, WriterWire.encodeHello(runId: id, workerId: holder)))
+        #expect(UnixSocket.writeAll(fd: fd, WriterProtocol.frame(WriterMessage.hello(version: WriterProtocol.version, runId: id,
+                                                                                     workerId: holder))))
         expectRefused(fd, runId: id, "another process must not learn of the run's requests")
         _ = try h.db.requestCancel(runId: id)
         #expect(try h.finished(id).status == .canceled)
@@ -161,10 +167,13 @@ import Glibc
         #expect(try h.waitForOutput(id, containing: "got one\n"), "\(h.logs)")
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
-        // No daemon: the executor polls for its requests itself.
+        // No daemon: the executor looks for its requests itself; the agent's answer waits in its pipe.
         _ = try h.db.queueInput(runId: id, text: "two")
-        #expect(try h.waitForOutput(id, containing: "got two\n", timeout: 20), "\(h.logs)")
+        #expect(try eventually(timeout: 20) { try h.db.pendingInputs(runId: id).isEmpty }, "input delivered without a writer: \(h.logs)")
         try h.start()
+        #expect(try h.waitForOutput(id, containing: "got two\n", timeout: 20), "\(h.logs)")
+        let notices = try h.events(id).filter { $0.type == EventType.notice }.compactMap { $0.dataValue["text"]?.stringValue }
+        #expect(notices.filter { $0.contains("output waited in its pipes") }.count == 1, "the run says it waited, once: \(notices) \(h.logs)")
         #expect(try eventually(timeout: 20) {
             h.executorLog(id).components(separatedBy: "the shared writer rings this run's requests").count == 3
         }, "the executor registers with the new daemon's writer: \(h.logs)")
@@ -187,14 +196,14 @@ import Glibc
 
     /// Expects the writer's answer on `fd` to refuse a connection that is not run `id`'s executor.
     private func expectRefused(_ fd: Int32, runId id: Int64, _ context: String) {
-        guard let reply = readReply(fd), case .notAllowed(let why) = reply.reply else {
+        guard let reply = readReply(fd), case .notAllowed(let why) = reply else {
             Issue.record("expected notAllowed: \(context)")
             return
         }
         #expect(why.contains("not run \(id)'s executor"), "\(context)")
     }
 
-    private func readReply(_ fd: Int32) -> (number: Int64, reply: WriterWire.Reply)? {
+    private func readReply(_ fd: Int32) -> WriterReply? {
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -202,9 +211,7 @@ import Glibc
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n <= 0 { return nil }
             buffer += chunk[0..<n]
-            if let length = WriterWire.announcedLength(buffer[...]), buffer.count >= 4 + length {
-                return try? WriterWire.decodeReply(buffer[4..<(4 + length)])
-            }
+            if let reply = try? WriterProtocol.unframe(WriterReply.self, from: &buffer).first { return reply }
         }
         return nil
     }
