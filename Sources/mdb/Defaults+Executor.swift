@@ -16,16 +16,15 @@ extension Defaults {
     public static let outputBufferMaxBytes: Int = 4 * 1024 * 1024
     /// Output bytes stored per run; past it, output is drained and discarded after a `notice`.
     public static let outputCapBytes: Int64 = 1 << 30
-    /// How often an executor's control loop runs (lease, cheap change check; an agent's exit wakes it at once).
-    public static let controlPollIntervalMilliseconds: Int = 50
-    /// Shortest interval between two reads of a run's requests (input, cancel, diff requests).
-    public static let controlReadIntervalMilliseconds: Int = 50
     /// How often the daemon's writer looks for new requests (input, cancel, diff
     /// requests) of the runs whose executors it serves, and rings their executors.
     public static let requestBellIntervalMilliseconds: Int = 10
-    /// How often an executor that is rung for its requests still looks itself
-    /// (a safety net; the writer's ring comes within `requestBellIntervalMilliseconds`).
-    public static let controlRungPollIntervalMilliseconds: Int = 1_000
+    /// How often an executor looks for its run's requests without being rung:
+    /// a safety net for a lost ring, and the only look while no writer is up.
+    public static let requestSafetyNetMilliseconds: Int = 1_000
+    /// How often an executor retries input the agent did not take (its stdin
+    /// pipe is full), and looks for its agent's exit where the kernel has no pidfd.
+    public static let controlRetryMilliseconds: Int = 50
     /// How long an executor waits for the agent's pipes to close after the agent
     /// exited (background children may hold them) before killing its group.
     public static let drainAfterExitMilliseconds: Int = 500

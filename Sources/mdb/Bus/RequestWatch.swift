@@ -1,7 +1,7 @@
 import GRDBSQLite
 
-/// The host-wide form of `RequestCheck`, asked by the daemon's output writer
-/// every few milliseconds for all runs at once: what is waiting for each
+/// The question behind the shared writer's ring, asked every few
+/// milliseconds for all runs at once: what is waiting for each
 /// running run (a cancel, the newest undelivered input, the newest unhandled
 /// diff request). The writer rings a run's executor only when its answer
 /// changes, so executors need not poll the database themselves. One

@@ -286,13 +286,10 @@ final class Executor: @unchecked Sendable {
     }
 
     /// The control loop, on a thread of its own until the agent exits or the
-    /// lease is lost: each tick reads requests, writes input, escalates a
-    /// cancel and renews the lease. While the shared writer rings the run's
-    /// bell, the loop sleeps until it rings (or a second passes); otherwise it
-    /// ticks every `controlPollIntervalMilliseconds`. The agent's exit wakes
-    /// it at once. Returns the agent's wait status and whether the lease was
-    /// lost. A plain thread wakes once per tick; a `Task.sleep` loop costs
-    /// several thread hand-offs per tick, which fifty executors feel.
+    /// lease is lost: each tick reads requests when rung (or once a second),
+    /// writes input, escalates a cancel and renews the lease; between ticks it
+    /// sleeps on the bell and the agent's pidfd. Returns the agent's wait
+    /// status and whether the lease was lost.
     private static func supervise(agent: AgentProcess, control: RunControl, output: WriterLink, bell: RequestBell,
                                   lease: LeaseKeeper, diffs: WorkspaceDiffs?, db: MDatabase,
                                   runId: Int64, capBytes: Int64) -> (status: Int32, lost: Bool) {
@@ -300,10 +297,8 @@ final class Executor: @unchecked Sendable {
         while true {
             if let ended = Spawn.poll(agent.pid) { return (ended, false) }
             if output.refusal != nil || !lease.beatIfDue() { return (0, true) }
-            let rung = bell.takeRings()
-            let live = bell.isLive
             if output.capReached { control.outputCapReached(capBytes: capBytes) }
-            control.tick(rung: rung, live: live)
+            control.tick(rung: bell.takeRings())
             let requests = control.takeDiffRequests()
             if !requests.isEmpty {
                 waitOnThread(lease: lease) {
@@ -315,9 +310,7 @@ final class Executor: @unchecked Sendable {
                     }
                 }
             }
-            var sleep = min(control.millisecondsToNextTick(live: live), max(1, lease.millisecondsUntilDue))
-            if !exit.seesExit { sleep = min(sleep, Defaults.controlPollIntervalMilliseconds) }
-            exit.wait(milliseconds: sleep)
+            exit.wait(milliseconds: min(control.millisecondsToNextTick(), max(1, lease.millisecondsUntilDue)))
         }
     }
 

@@ -7,32 +7,31 @@ import Glibc
 
 /// What people ask of a running run, read from the database: queued input
 /// is typed into the agent, and a cancel escalates SIGINT → SIGTERM →
-/// SIGKILL on the agent's whole process group. While the shared writer rings
-/// the run's `RequestBell`, requests are read when it rings (and, as a safety
-/// net, looked for every `controlRungPollIntervalMilliseconds`); otherwise
-/// each tick looks, with queries only when `PRAGMA data_version` says someone
-/// committed.
+/// SIGKILL on the agent's whole process group. Requests are read when the
+/// shared writer rings the run's `RequestBell`, and once every
+/// `requestSafetyNetMilliseconds` without a ring (a lost ring, or no writer up).
 final class RunControl {
+    /// How far stopping the agent went: the signal sent to its group last.
+    private enum Escalation {
+        case none, interrupted, terminated, killed
+    }
+
     private let db: MDatabase
     private let runId: Int64
     private let agent: AgentProcess
     private let logger: Logger
-    private let watch: ChangeWatch?
-    private let check: RequestCheck?
     private let interruptGrace: Double
     private let terminateGrace: Double
 
     /// Bytes of the input being written, and its row id.
     private var writing: (id: Int64, bytes: [UInt8], offset: Int, eof: Bool)?
     private var queued: [Input] = []
-    /// Something changed while input was still being written: look again once idle.
+    /// Requests were read while input was still being written: look again once idle.
     private var inputsStale = true
     private var stdinClosed = false
-    private var cancelStage = 0
-    private var cancelStageAt = Date()
-    /// A commit was seen and this run's requests were not read since.
-    private var changeSeen = true
-    private var lastRead = Date.distantPast
+    private var escalation = Escalation.none
+    private var escalatedAt = Date()
+    private var nextLook = Date.distantPast
     /// True once a cancel was requested (the run then ends `canceled`).
     private(set) var cancelRequested = false
     /// When the run's wall-clock limit ends it (`limits.timeout_s`), and the notice once a limit did.
@@ -58,52 +57,41 @@ final class RunControl {
         self.runId = runId
         self.agent = agent
         self.logger = logger
-        self.watch = try? ChangeWatch(path: db.path, notify: false)
-        self.check = try? RequestCheck(path: db.path, runId: runId)
         self.interruptGrace = Double(interruptGraceMilliseconds) / 1000
         self.terminateGrace = Double(terminateGraceMilliseconds) / 1000
     }
 
-    /// One pass: read requests if the bell rang (`rung`) or, when the bell is
-    /// not `live`, if anything changed; write pending input, escalate a cancel.
-    func tick(rung: Bool = false, live: Bool = false) {
-        let idle = writing == nil && queued.isEmpty
-        if live {
-            // Rung for every new request: the cheap check only as a safety net,
-            // and a look at the first tick after the bell goes silent.
-            changeSeen = true
-            let due = Date().timeIntervalSince(lastRead) * 1000 >= Double(Defaults.controlRungPollIntervalMilliseconds)
-            if rung || (inputsStale && idle) || (due && somethingWaits(idle: idle)) {
-                lastRead = Date()
-                readRequests()
-            } else if due {
-                lastRead = Date()
-            }
-        } else {
-            if (try? watch?.changed()) ?? true { changeSeen = true }
-            // Busy neighbours commit all the time, so "something changed" is nearly
-            // always true under load: read this run's requests at most every
-            // `controlReadIntervalMilliseconds` (input still arrives well within
-            // what a person notices), instead of on every tick.
-            let due = Date().timeIntervalSince(lastRead) * 1000 >= Double(Defaults.controlReadIntervalMilliseconds)
-            if (inputsStale && idle) || (changeSeen && due && somethingWaits(idle: idle)) {
-                changeSeen = false
-                lastRead = Date()
-                readRequests()
-            } else if changeSeen && due {
-                changeSeen = false
-                lastRead = Date()
-            }
+    /// One pass: reads the run's requests if `rung` (or the safety net's look
+    /// is due), writes pending input, enforces limits, escalates a cancel.
+    func tick(rung: Bool) {
+        if rung || Date() >= nextLook || (inputsStale && writing == nil && queued.isEmpty) {
+            nextLook = Date().addingTimeInterval(Double(Defaults.requestSafetyNetMilliseconds) / 1000)
+            readRequests()
         }
         writeInput()
         enforceLimits()
         escalateCancel()
     }
 
+    /// How long the control loop may sleep before the next tick (a ring or the agent's exit wakes it sooner).
+    func millisecondsToNextTick() -> Int {
+        var wait = nextLook.timeIntervalSinceNow
+        if writing != nil { wait = min(wait, Double(Defaults.controlRetryMilliseconds) / 1000) }
+        switch escalation {
+        case .none:
+            if let deadline { wait = min(wait, deadline.timeIntervalSinceNow) }
+            if cgroup != nil { wait = min(wait, 0.2) }
+        case .interrupted: wait = min(wait, escalatedAt.addingTimeInterval(interruptGrace).timeIntervalSinceNow)
+        case .terminated: wait = min(wait, escalatedAt.addingTimeInterval(terminateGrace).timeIntervalSinceNow)
+        case .killed: break
+        }
+        return max(1, Int((wait * 1000).rounded(.up)))
+    }
+
     /// Past the run's time limit, or when its cgroup refused memory or a process: stops the
     /// agent and keeps the notice that names the limit.
     private func enforceLimits() {
-        guard limitReached == nil, cancelStage == 0 else { return }
+        guard limitReached == nil, escalation == .none else { return }
         if let deadline, let timeoutSeconds, Date() >= deadline {
             stop(because: "the run reached its time limit (limits.timeout_s = \(timeoutSeconds) s) and was stopped")
         } else if let cgroup, Date().timeIntervalSince(cgroupLookedAt) >= 0.2 {
@@ -122,7 +110,7 @@ final class RunControl {
 
     /// The run's output reached its cap and the run has `limits.output_bytes`: it is stopped.
     func outputCapReached(capBytes: Int64) {
-        guard limitReached == nil, cancelStage == 0, let asked = limits?.outputBytes else { return }
+        guard limitReached == nil, escalation == .none, let asked = limits?.outputBytes else { return }
         let daemon = capBytes < asked ? "; the daemon's --output-cap-bytes is smaller" : ""
         stop(because: "the run reached its output limit (limits.output_bytes = \(asked)\(daemon)): \(capBytes) bytes were kept, and the run was stopped")
     }
@@ -142,32 +130,15 @@ final class RunControl {
         limitReached = notice
         if atOnce {
             logger.info("\(notice): SIGKILL to the agent's group and cgroup")
-            cancelStage = 3
+            escalation = .killed
             agent.signalGroup(SIGKILL)
             cgroup?.killAll()
             return
         }
         logger.info("\(notice): SIGINT to the agent's group")
-        cancelStage = 1
-        cancelStageAt = Date()
+        escalation = .interrupted
+        escalatedAt = Date()
         agent.signalGroup(SIGINT)
-    }
-
-    /// How long the control loop may sleep before the next tick (a ring or the agent's exit wakes it sooner).
-    func millisecondsToNextTick(live: Bool) -> Int {
-        guard live, writing == nil, cancelStage == 0 || cancelStage == 3 else {
-            return Defaults.controlPollIntervalMilliseconds
-        }
-        if let deadline, cancelStage == 0 {
-            return max(1, min(Defaults.controlRungPollIntervalMilliseconds, Int(deadline.timeIntervalSinceNow * 1000) + 1))
-        }
-        return Defaults.controlRungPollIntervalMilliseconds
-    }
-
-    /// The cheap check before a full read: a new cancel, input to take, or a diff request.
-    private func somethingWaits(idle: Bool) -> Bool {
-        guard let check, let pending = try? check.pending() else { return true }
-        return (pending.cancel && !cancelRequested) || (pending.input && idle) || pending.diffRequest
     }
 
     /// Closes the agent's stdin pipe if input did not already (a PTY master
@@ -185,8 +156,8 @@ final class RunControl {
             let requests = try db.runRequests(runId: runId, includeInputs: idle)
             if requests.cancelRequested && !cancelRequested {
                 cancelRequested = true
-                cancelStage = 1
-                cancelStageAt = Date()
+                escalation = .interrupted
+                escalatedAt = Date()
                 logger.info("cancel requested: SIGINT to the agent's group")
                 agent.signalGroup(SIGINT)
             }
@@ -209,17 +180,16 @@ final class RunControl {
     }
 
     private func escalateCancel() {
-        guard cancelStage > 0, cancelStage < 3 else { return }
-        let elapsed = Date().timeIntervalSince(cancelStageAt)
-        if cancelStage == 1 && elapsed >= interruptGrace {
+        let elapsed = Date().timeIntervalSince(escalatedAt)
+        if escalation == .interrupted && elapsed >= interruptGrace {
             logger.info("cancel: the agent outlived SIGINT; SIGTERM to its group")
             agent.signalGroup(SIGTERM)
-            cancelStage = 2
-            cancelStageAt = Date()
-        } else if cancelStage == 2 && elapsed >= terminateGrace {
+            escalation = .terminated
+            escalatedAt = Date()
+        } else if escalation == .terminated && elapsed >= terminateGrace {
             logger.info("cancel: the agent outlived SIGTERM; SIGKILL to its group")
             agent.signalGroup(SIGKILL)
-            cancelStage = 3
+            escalation = .killed
         }
     }
 

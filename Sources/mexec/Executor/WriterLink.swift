@@ -136,7 +136,6 @@ final class WriterLink: @unchecked Sendable {
             waitingSince = nil
             let outcome = follow(fd)
             close(fd)
-            bell.silence()
             takeBack()
             if case .stopped = outcome { break }
             if refusal != nil { break }

@@ -1,4 +1,5 @@
 import CProcess
+import mdb
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,11 +19,10 @@ final class ExitWait {
 
     deinit { if pidfd >= 0 { close(pidfd) } }
 
-    /// False where the kernel has no pidfd: an exit is then only seen at the next tick.
-    var seesExit: Bool { pidfd >= 0 }
-
-    /// Waits up to `milliseconds`, less if the process exits or the bell rings meanwhile.
+    /// Waits up to `milliseconds`, less if the process exits or the bell rings
+    /// meanwhile (without a pidfd, at most `controlRetryMilliseconds`: an exit is seen at the next tick).
     func wait(milliseconds: Int) {
+        let milliseconds = pidfd >= 0 ? milliseconds : min(milliseconds, Defaults.controlRetryMilliseconds)
         guard pidfd >= 0 || bell >= 0 else {
             usleep(UInt32(milliseconds) * 1000)
             return

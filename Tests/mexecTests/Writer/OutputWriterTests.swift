@@ -132,7 +132,7 @@ import Glibc
             #expect(try h.waitForOutput(id, containing: "got input\(round)\n", timeout: 20), "\(h.logs)")
         }
         let elapsed = Date().timeIntervalSince(started)
-        #expect(elapsed < Double(rounds) * Double(Defaults.controlRungPollIntervalMilliseconds) / 1000 * 0.3,
+        #expect(elapsed < Double(rounds) * Double(Defaults.requestSafetyNetMilliseconds) / 1000 * 0.3,
                 "\(rounds) inputs took \(elapsed) s: the writer did not ring the executor")
         #expect(try h.finished(id).status == .succeeded, "\(h.logs)")
     }
