@@ -89,12 +89,6 @@ int m_set_pipe_size(int fd, int bytes) {
     return fcntl(fd, F_SETPIPE_SZ, bytes);
 }
 
-#include <sys/ioctl.h>
-int m_bytes_waiting(int fd) {
-    int count = 0;
-    return ioctl(fd, FIONREAD, &count) == 0 ? count : -1;
-}
-
 #include <string.h>
 #include <sys/socket.h>
 #define M_MAX_FDS 16

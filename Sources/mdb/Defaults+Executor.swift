@@ -11,9 +11,6 @@ extension Defaults {
     public static let cancelTerminateGraceMilliseconds: Int = 3_000
     /// Largest `output` event text (bytes); longer lines are split over several events.
     public static let outputEventMaxBytes: Int = 64 * 1024
-    /// Output bytes an executor holds in memory before it stops reading the
-    /// agent's pipes (back-pressure instead of unbounded buffering).
-    public static let outputBufferMaxBytes: Int = 4 * 1024 * 1024
     /// Output bytes stored per run; past it, output is drained and discarded after a `notice`.
     public static let outputCapBytes: Int64 = 1 << 30
     /// How often the daemon's writer looks for new requests (input, cancel, diff
@@ -51,36 +48,27 @@ extension Defaults {
         let dir = (databasePath as NSString).deletingLastPathComponent
         return (dir.isEmpty ? "." : dir) + "/runs"
     }
-    /// How long an executor waits for the shared writer to acknowledge a batch
-    /// before it stores the batch itself (a stuck daemon must not stall output).
-    public static let outputWriterReplyTimeoutMilliseconds: Int = 5_000
-    /// How often an executor without a writer connection tries to connect again.
+    /// How often an executor without a writer connection tries to connect again (its agent's output waits meanwhile).
     public static let outputWriterReconnectMilliseconds: Int = 1_000
-    /// How long the shared writer waits, after a batch arrives, for other
-    /// connected executors' batches to commit them together (never with one
-    /// executor). Shorter waits mean more, smaller commits (see docs/MEXEC.md).
+    /// How long the shared writer waits, once output is ready, for other runs'
+    /// output to commit them together (never with one executor connected).
+    /// Shorter waits mean more, smaller commits (see docs/MEXEC.md).
     public static let outputWriterGatherMicroseconds: Int = 500
     /// The shared writer's own automatic checkpoint threshold (WAL pages): a
     /// safety net, as the daemon checkpoints every `checkpointIntervalMilliseconds`.
     public static let outputWriterAutoCheckpointPages: Int = 20_000
     /// How often the daemon checkpoints the WAL (PASSIVE) when something was committed.
     public static let checkpointIntervalMilliseconds: Int = 250
-    /// How many batches an executor sends to the shared writer before it waits
-    /// for an acknowledgement (it keeps the unacknowledged ones to resend).
-    public static let outputWriterAckEveryBatches: Int = 64
     /// The capacity an executor asks for its "consumed" pipes when it delegates
     /// its agent's pipes to the shared writer: the writer moves every stored
     /// round there (a pipe buffer each) and rings the executor to drain it only
     /// when it is full. Not more: past 64 MiB of pipes per user (non-root),
     /// Linux gives every new pipe of that user a single page.
     public static let consumedPipeBytes: Int32 = 128 * 1024
-    /// How long an executor taking its delegated pipes back waits for the
-    /// writer to let go of them (a writer that stopped answering mid-commit).
-    public static let delegationReleaseSeconds: Int = 30
     /// The nice value an executor takes once its agent exited (the final
     /// diff and the run's end wait behind live runs' output under load).
     public static let executorWindDownNice: Int = 10
-    /// Largest batch frame the writer accepts (a batch is at most `outputBufferMaxBytes` of output).
+    /// Largest message the writer accepts (an executor's batch of its own events).
     public static let outputWriterMaxFrameBytes: Int = 16 * 1024 * 1024
     /// Default PTY size for `pty: true` runs.
     public static let ptyColumns: UInt16 = 120

@@ -31,13 +31,4 @@ import Testing
         try db.finishRun(runId: a.id, status: .succeeded, exitCode: 0)
         #expect(try db.activeRunCount() == 0)
     }
-
-    @Test func runControlSeesACancelRequest() throws {
-        let (_, db) = try freshDatabase()
-        let run = try db.createRun(NewRun(spec: RunSpec(command: "x")))
-        _ = try db.claimNextRun(workerId: "w")
-        #expect(try db.runControl(runId: run.id) == (.running, false))
-        try db.requestCancel(runId: run.id)
-        #expect(try db.runControl(runId: run.id) == (.running, true))
-    }
 }

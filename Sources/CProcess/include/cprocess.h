@@ -37,8 +37,6 @@ long m_tee(int in, int out, unsigned long len);
 long m_splice_pipes(int in, int out, unsigned long len);
 /// fcntl(F_SETPIPE_SZ): asks for a pipe capacity of `bytes`; returns the capacity or -1.
 int m_set_pipe_size(int fd, int bytes);
-/// ioctl(FIONREAD): how many bytes wait in a pipe or socket; -1 on error.
-int m_bytes_waiting(int fd);
 /// sendmsg(2) of `len` bytes with `count` descriptors attached (SCM_RIGHTS), MSG_NOSIGNAL; bytes sent or -1.
 long m_send_with_fds(int socket, const void *bytes, unsigned long len, const int *fds, int count);
 /// recvmsg(2) of up to `len` bytes, taking up to `max` attached descriptors (close-on-exec) into `fds` and

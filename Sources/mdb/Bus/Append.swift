@@ -19,8 +19,8 @@ extension MDatabase {
         }
     }
 
-    /// Reads a run's status and worker inside a write transaction (throws if unknown).
-    static func lockRun(_ db: Database, _ runId: Int64) throws -> (RunStatus, String?) {
+    /// A run's status and lease holder, read inside the caller's write transaction (throws if unknown).
+    static func statusAndHolder(_ db: Database, _ runId: Int64) throws -> (RunStatus, String?) {
         let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT status, worker_id FROM runs WHERE id = ?"),
                                    arguments: [runId])
         guard let row, let status = RunStatus(rawValue: row[0]) else { throw MDBError.runNotFound(runId) }

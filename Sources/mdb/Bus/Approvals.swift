@@ -27,7 +27,7 @@ extension MDatabase {
     public func requestApproval(runId: Int64, _ new: NewApproval) throws -> Approval {
         guard !new.kind.isEmpty else { throw MDBError.invalidArgument("an approval needs a kind") }
         return try write(.full) { db in
-            let (status, _) = try MDatabase.lockRun(db, runId)
+            let (status, _) = try MDatabase.statusAndHolder(db, runId)
             if status.isFinished { throw MDBError.runFinished(id: runId, status: status.rawValue) }
             return try MDatabase.insertApproval(db, runId: runId, status: status, new)
         }

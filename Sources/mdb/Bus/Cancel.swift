@@ -7,7 +7,7 @@ extension MDatabase {
     @discardableResult
     public func requestCancel(runId: Int64, by: String = "cli") throws -> Run {
         try write(.full) { db in
-            let (status, _) = try MDatabase.lockRun(db, runId)
+            let (status, _) = try MDatabase.statusAndHolder(db, runId)
             if status.isFinished { throw MDBError.runFinished(id: runId, status: status.rawValue) }
             let already = try Bool.fetchOne(db, sql: "SELECT cancel_requested_at IS NOT NULL FROM runs WHERE id = ?",
                                             arguments: [runId]) ?? false

@@ -46,7 +46,7 @@ extension MDatabase {
                            expiresInSeconds: Double? = nil,
                            handlingRequest requestId: Int64? = nil) throws -> (diff: Diff, approval: Approval?) {
         try write(.full) { db in
-            let (status, _) = try MDatabase.lockRun(db, runId)
+            let (status, _) = try MDatabase.statusAndHolder(db, runId)
             if status.isFinished { throw MDBError.runFinished(id: runId, status: status.rawValue) }
             let diff = try Diff.fetchOne(db, sql: """
                 INSERT INTO diffs (run_id, base, message, patch, files, additions, deletions, truncated, status)
@@ -74,7 +74,7 @@ extension MDatabase {
     /// Marks a diff request handled without a diff (the workspace had no changes), with a `notice`.
     public func finishDiffRequest(runId: Int64, requestId: Int64, notice: String) throws {
         try write(.full) { db in
-            _ = try MDatabase.lockRun(db, runId)
+            _ = try MDatabase.statusAndHolder(db, runId)
             try db.execute(sql: "UPDATE diff_requests SET handled_at = \(Timestamp.sqlNow) WHERE id = ? AND run_id = ?",
                            arguments: [requestId, runId])
             _ = try MDatabase.appendEvents(db, runId: runId, [NewEvent(EventType.notice, .object([
@@ -88,7 +88,7 @@ extension MDatabase {
     /// `notice {level: warning}`. One durable transaction.
     public func markDiffApplied(runId: Int64, diffId: Int64, commit: String, target: TargetResult?) throws {
         try write(.full) { db in
-            _ = try MDatabase.lockRun(db, runId)
+            _ = try MDatabase.statusAndHolder(db, runId)
             try db.execute(sql: """
                 UPDATE diffs SET status = 'applied', applied_at = \(Timestamp.sqlNow) WHERE id = ? AND run_id = ?
                 """, arguments: [diffId, runId])

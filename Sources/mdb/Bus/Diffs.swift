@@ -22,7 +22,7 @@ extension MDatabase {
     /// executor answers with a `diffs` row and a `diff.created` event.
     public func requestDiff(runId: Int64, by: String) throws -> DiffRequest {
         try write(.full) { db in
-            let (status, _) = try MDatabase.lockRun(db, runId)
+            let (status, _) = try MDatabase.statusAndHolder(db, runId)
             if status.isFinished { throw MDBError.runFinished(id: runId, status: status.rawValue) }
             return try DiffRequest.fetchOne(db, sql: """
                 INSERT INTO diff_requests (run_id, requested_by) VALUES (?, ?) RETURNING *

@@ -6,7 +6,7 @@ extension MDatabase {
     public func queueInput(runId: Int64, text: String, newline: Bool = true, eof: Bool = false,
                            source: String = "cli") throws -> Input {
         try write(.full) { db in
-            let (status, _) = try MDatabase.lockRun(db, runId)
+            let (status, _) = try MDatabase.statusAndHolder(db, runId)
             if status.isFinished { throw MDBError.runFinished(id: runId, status: status.rawValue) }
             return try Input.fetchOne(db, sql: """
                 INSERT INTO inputs (run_id, text, newline, eof, source) VALUES (?, ?, ?, ?, ?) RETURNING *

@@ -103,11 +103,11 @@ extension MDatabase {
     /// The hot path of all output: per batch one `SELECT` that both checks it
     /// (the next number, the holder, a run not finished) and reads the last
     /// seq, one `UPDATE` (the seq, the number, the stored bytes per stream and
-    /// the cap: the run's output state moves with its events), and one `INSERT` per event, on cached statements
-    /// bound and stepped directly (no argument arrays or rows: about a tenth
-    /// less time per round). Only a batch the check does not pass is looked
-    /// at again, to say why. (`UPDATE … RETURNING` in place of the first two
-    /// measured three times slower on SQLite 3.40.)
+    /// the cap: the run's output state moves with its events), and one
+    /// `INSERT` per event, on cached statements bound and stepped directly (no
+    /// argument arrays or rows). Only a batch the check does not pass is
+    /// looked at again, to say why. (`UPDATE … RETURNING` in place of the
+    /// first two is slower on SQLite 3.40.)
     public func appendOutputBatches(_ batches: [OutputBatch]) throws -> [OutputBatchOutcome] {
         guard !batches.isEmpty else { return [] }
         return try write { db in

@@ -42,12 +42,6 @@ extension MDatabase {
         }
     }
 
-    /// A run's cancel request time and status, read cheaply by its executor's control loop.
-    public func runControl(runId: Int64) throws -> (status: RunStatus, cancelRequested: Bool) {
-        let requests = try runRequests(runId: runId, includeInputs: false)
-        return (requests.status, requests.cancelRequested)
-    }
-
     /// Everything an executor's control loop acts on, in one read transaction
     /// of cached statements (it runs every few milliseconds per run): status,
     /// cancel, undelivered input (with `includeInputs`) and unhandled diff requests.

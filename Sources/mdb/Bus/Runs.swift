@@ -127,7 +127,7 @@ extension MDatabase {
                             pid: Int32, sandbox: String? = nil, notice: String? = nil,
                             notices: [String] = []) throws -> [Event] {
         try write { db in
-            let (status, owner) = try MDatabase.lockRun(db, runId)
+            let (status, owner) = try MDatabase.statusAndHolder(db, runId)
             if status.isFinished { throw MDBError.runFinished(id: runId, status: status.rawValue) }
             if owner != workerId { throw MDBError.leaseLost(runId: runId, workerId: workerId) }
             try db.execute(sql: """
@@ -155,7 +155,7 @@ extension MDatabase {
                           workerId: String? = nil, notice: String? = nil) throws -> [Event] {
         precondition(status.isFinished, "finishRun needs a final status")
         return try write(.full) { db in
-            let (current, owner) = try MDatabase.lockRun(db, runId)
+            let (current, owner) = try MDatabase.statusAndHolder(db, runId)
             if current.isFinished { throw MDBError.runFinished(id: runId, status: current.rawValue) }
             if let workerId, owner != workerId { throw MDBError.leaseLost(runId: runId, workerId: workerId) }
             var events: [NewEvent] = []

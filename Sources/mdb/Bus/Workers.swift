@@ -26,9 +26,4 @@ extension MDatabase {
                            arguments: [id])
         }
     }
-
-    /// All workers, most recent heartbeat first.
-    public func workers() throws -> [Worker] {
-        try read { try Worker.fetchAll($0, sql: "SELECT * FROM workers ORDER BY heartbeat_at DESC") }
-    }
 }

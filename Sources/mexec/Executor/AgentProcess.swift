@@ -69,9 +69,9 @@ struct AgentProcess {
 
     /// Whether any process of the agent's group is still alive. `kill(-pgid, 0)`
     /// says "no such group" without reading /proc, the usual answer once the
-    /// agent exited (reading every process's stat cost each ending executor
-    /// milliseconds, fifty of them at once a visible stall); only when some
-    /// process is left are the members read, to leave zombies out.
+    /// agent exited (reading every process's stat is slow, and many runs end
+    /// together); only when some process is left are the members read, to
+    /// leave zombies out.
     var groupAlive: Bool {
         if kill(-pid, 0) != 0 && errno == ESRCH { return false }
         return !ProcStat.members(ofGroup: pid).isEmpty

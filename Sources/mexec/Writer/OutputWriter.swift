@@ -13,10 +13,10 @@ import Glibc
 /// path by which output reaches the database: executors hand it their
 /// agents' pipes over a Unix socket (`WriterMessage`), it reads them
 /// (`DelegatedOutput`) and stores what every run printed while the previous
-/// commit ran in one transaction (a group commit across runs). Fifty busy runs
-/// then cost a few hundred commits a second from one connection with a warm
-/// page cache, instead of ten thousand from fifty processes contending for
-/// the write lock, and an executor sleeps while its agent prints.
+/// commit ran in one transaction (a group commit across runs). Busy runs then
+/// cost one commit per round from one connection with a warm page cache,
+/// instead of a commit per line from every executor contending for the write
+/// lock, and an executor sleeps while its agent prints.
 ///
 /// One daemon per database serves it (it holds `writer.lock`); the others
 /// keep trying to take over, so the socket is served again soon after its

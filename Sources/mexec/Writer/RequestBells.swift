@@ -5,8 +5,8 @@ import mdb
 /// The writer's side of the request bell: which connection watches which
 /// run, what it last saw waiting for that run, and when to look again. One
 /// `RequestWatch` query every `requestBellIntervalMilliseconds` (only when
-/// someone committed) replaces fifty executors each polling for their own
-/// run's input and cancel. Used by the writer's thread only.
+/// someone committed) for every run, so that executors need not poll for their
+/// own run's input and cancel. Used by the writer's thread only.
 final class RequestBells {
     private let requests: RequestWatch
     private let commits: ChangeWatch

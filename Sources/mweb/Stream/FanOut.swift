@@ -87,8 +87,6 @@ final class FanOut: Sendable {
         for queue in queues { queue.finish() }
     }
 
-    /// How many clients are subscribed (for tests and logs).
-    var subscriberCount: Int { state.withLock { $0.byRun.values.reduce(0) { $0 + $1.count } + $0.allRuns.count } }
 }
 
 /// A round's writes, gathered by event loop so that each loop is woken once
