@@ -49,6 +49,8 @@ let package = Package(
         .target(name: "CProcess"),
         // Starting child processes with posix_spawn (agents, executors, git), shared by mexec and mgit.
         .target(name: "MProcess", dependencies: ["CProcess"]),
+        // Confining a run's agent: bubblewrap namespaces and cgroup (or rlimit) limits, as mexec's executor applies them.
+        .target(name: "MSandbox", dependencies: ["MProcess"]),
         // A run's output as people read it: terminal escapes parsed, the search index's text, transcripts (HTML, JSON lines).
         .target(name: "MTranscript", dependencies: ["mdb"]),
         // The agent side of a run's capability: the socket protocol and its client (no database).
@@ -56,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "mexec",
             dependencies: [
-                "mdb", "magent", "mgit", "MSystemd", "CProcess", "MProcess",
+                "mdb", "magent", "mgit", "MSystemd", "CProcess", "MProcess", "MSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -109,7 +111,7 @@ let package = Package(
         .testTarget(name: "mgitTests", dependencies: ["mgit", "MProcess", "MTestSupport"]),
         .testTarget(name: "magentTests", dependencies: ["magent"]),
         .testTarget(name: "MTranscriptTests", dependencies: ["MTranscript", "mdb", "MTestSupport"]),
-        .testTarget(name: "mexecTests", dependencies: ["mdb", "mexec", "magent", "CProcess", "MProcess", "MTestSupport"]),
+        .testTarget(name: "mexecTests", dependencies: ["mdb", "mexec", "magent", "CProcess", "MProcess", "MSandbox", "MTestSupport"]),
         .testTarget(
             name: "mwebTests",
             dependencies: [

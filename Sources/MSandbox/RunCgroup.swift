@@ -17,14 +17,14 @@ import Glibc
 /// starts anything (`enter`). Which limit was reached is read from the cgroup's events:
 /// an OOM kill (`memory.events`/`memory.oom_control`: `oom_kill`) or a refused fork
 /// (`pids.events`: `max`).
-final class RunCgroup: @unchecked Sendable {
+public final class RunCgroup: @unchecked Sendable {
     /// A limit the cgroup enforces.
-    enum Limit: Equatable {
+    public enum Limit: Equatable, Sendable {
         case memory, processes
     }
 
     /// The cgroup folders made for the run (one in v2; the memory and pids ones in v1).
-    let directories: [String]
+    public let directories: [String]
     private let memoryEvents: String?
     private let pidsEvents: String?
     private let killFile: String?
@@ -38,7 +38,7 @@ final class RunCgroup: @unchecked Sendable {
 
     /// A new cgroup `name` holding `memoryMB` and `pids`, or why none could be made here.
     /// Blocking file work: call it off the cooperative pool.
-    static func create(name: String, memoryMB: Int?, pids: Int?) -> Result<RunCgroup, CgroupProblem> {
+    public static func create(name: String, memoryMB: Int?, pids: Int?) -> Result<RunCgroup, CgroupProblem> {
         let mounts = Mounts.read()
         if let root = mounts.v2, let made = createV2(root: root, own: mounts.v2Own, name: name, memoryMB: memoryMB, pids: pids) {
             return .success(made)
@@ -48,28 +48,28 @@ final class RunCgroup: @unchecked Sendable {
 
     /// `argv` started by a shell that first moves itself into the cgroup (so everything the
     /// agent starts is counted from its first fork on).
-    func enter(_ argv: [String]) -> [String] {
+    public func enter(_ argv: [String]) -> [String] {
         let moves = directories.map { "echo $$ > \(Self.quoted($0 + "/cgroup.procs"))" }.joined(separator: " && ")
         return ["/bin/sh", "-c", "\(moves) && exec \"$@\"", "m-limits"] + argv
     }
 
     /// The limit the cgroup refused something for, if any (memory first: an OOM kill is the
     /// harder failure).
-    func reached() -> Limit? {
+    public func reached() -> Limit? {
         if let memoryEvents, Self.counter(memoryEvents, "oom_kill") > 0 { return .memory }
         if let pidsEvents, Self.counter(pidsEvents, "max") > 0 { return .processes }
         return nil
     }
 
     /// SIGKILL to every process in the cgroup (`cgroup.kill` where the kernel has it); one pass.
-    func killAll() {
+    public func killAll() {
         if let killFile, Self.write("1", to: killFile) { return }
         directories.flatMap { Self.pids(in: $0) }.forEach { kill($0, SIGKILL) }
     }
 
     /// Kills every process left in the cgroup, waits until it is empty (at most
     /// `timeoutSeconds`) and removes it.
-    func killAndRemove(timeoutSeconds: Double = 5) {
+    public func killAndRemove(timeoutSeconds: Double = 5) {
         if let killFile { _ = Self.write("1", to: killFile) }
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         repeat {
@@ -85,7 +85,7 @@ final class RunCgroup: @unchecked Sendable {
     /// processes together can use more, and a process that hits it sees an allocation fail
     /// rather than being killed, so the run is not stopped for it); `pids` becomes RLIMIT_NPROC,
     /// which counts all of the Unix user's processes and does not apply to root at all.
-    static func withRlimits(_ argv: [String], memoryMB: Int?, pids: Int?, problem: CgroupProblem) -> (argv: [String], notices: [String]) {
+    public static func withRlimits(_ argv: [String], memoryMB: Int?, pids: Int?, problem: CgroupProblem) -> (argv: [String], notices: [String]) {
         var settings: [String] = [], notices: [String] = []
         if let memoryMB {
             settings.append("ulimit -v \(memoryMB * 1024)")
@@ -113,7 +113,7 @@ final class RunCgroup: @unchecked Sendable {
     /// daemon into a leaf `daemon` of it. A cgroup that holds processes cannot hand controllers
     /// down, so runs' cgroups (`m-runs/…`, beside that leaf) can have them only then; executors
     /// the daemon starts inherit the leaf. Returns what was done, or nil when nothing was.
-    static func leaveDelegatedRoot() -> String? {
+    public static func leaveDelegatedRoot() -> String? {
         let mounts = Mounts.read()
         // Root makes runs' cgroups at the top of the hierarchy instead, and leaves a cgroup
         // systemd did not delegate where systemd put it.
@@ -278,11 +278,11 @@ final class RunCgroup: @unchecked Sendable {
 }
 
 /// Why a run's cgroup could not be made.
-enum CgroupProblem: Error, CustomStringConvertible {
+public enum CgroupProblem: Error, CustomStringConvertible, Sendable {
     case noController(String)
     case notWritable(String, String)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .noController(let name): "this host has no writable cgroup with the \(name) controller"
         case .notWritable(let path, let why): "cannot write the cgroup \(path) (\(why))"

@@ -1,6 +1,5 @@
 import Foundation
 import MProcess
-import mdb
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,18 +16,18 @@ import Glibc
 /// - only its own processes are visible (`/proc` is the namespace's);
 /// - the network is there unless the run says `network: false`.
 /// It is still the host kernel, and the same Unix user: see docs/SANDBOX.md.
-enum Sandbox {
+public enum Sandbox {
     /// The confinement a run asked for and what is in force.
-    enum Mode: String {
+    public enum Mode: String, Sendable {
         case bwrap, none
     }
 
     /// The bubblewrap binary, looked up on PATH.
-    static func bwrapPath() -> String? { Bubblewrap.path() }
+    public static func bwrapPath() -> String? { Bubblewrap.path() }
 
     /// Nil when bubblewrap can create the namespaces here, else what is wrong and how to fix it.
     /// Blocks for one short child process: call it off the cooperative pool.
-    static func probe() -> String? {
+    public static func probe() -> String? {
         switch Bubblewrap.probe() {
         case nil: return nil
         case .missing?:
@@ -44,7 +43,7 @@ enum Sandbox {
     static let systemFolders = ["/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt"]
 
     /// The bwrap command line that runs `argv` confined.
-    static func wrap(_ argv: [String], bwrap: String, workspace: String, socketPath: String, binDirectory: String,
+    public static func wrap(_ argv: [String], bwrap: String, workspace: String, socketPath: String, binDirectory: String,
                      home: String?, network: Bool, readOnly: [String] = [], writable: [String] = [],
                      extraReadOnly: [String], hidden: [String]) -> [String] {
         // No `--die-with-parent`: its PR_SET_PDEATHSIG follows the *thread* that started bwrap,
@@ -121,16 +120,11 @@ enum Sandbox {
         return found
     }
 
-    /// Why `path` cannot be given to confined agents, or nil (`SandboxPaths.refusal`).
-    static func refusal(extraPath path: String, databasePath: String, workspacesRoot: String) -> String? {
-        SandboxPaths.refusal(path, databasePath: databasePath, workspacesRoot: workspacesRoot)
-    }
-
     /// Folders the agent's tools come from: the PATH's entries and the folders of the shared
     /// libraries this executor has loaded (mcli links against the same Swift runtime), each
     /// existing and absolute, never one that holds the database's folder (and so the runs
     /// directory) or the workspaces root.
-    static func toolFolders(path: String, hiding: [String]) -> [String] {
+    public static func toolFolders(path: String, hiding: [String]) -> [String] {
         var folders: [String] = path.split(separator: ":").map(String.init).filter { $0.hasPrefix("/") }
         if let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) {
             for line in maps.split(separator: "\n") {

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MSystemd
 import mdb
+import MSandbox
 import ServiceLifecycle
 
 /// `mexec [--db PATH] [--concurrency N] [--workspaces DIR]`: the worker daemon.

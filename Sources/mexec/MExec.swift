@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import mdb
+import MSandbox
 
 /// `mexec`: the worker daemon, and (hidden) the per-run executor it launches.
 @main
@@ -68,7 +69,7 @@ struct ExecOptions: ParsableArguments {
             throw ValidationError("the database path is too long for the output writer's socket (\(Defaults.runsDirectory(databasePath: databasePath))/writer.sock must be under 100 bytes): move the database to a shorter path")
         }
         for path in sandboxRead + sandboxWrite {
-            if let refusal = Sandbox.refusal(extraPath: path, databasePath: databasePath, workspacesRoot: workspacesRoot) {
+            if let refusal = SandboxPaths.refusal(path, databasePath: databasePath, workspacesRoot: workspacesRoot) {
                 throw ValidationError(refusal)
             }
         }

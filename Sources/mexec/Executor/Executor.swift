@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import magent
 import mdb
+import MSandbox
 import mgit
 import MProcess
 #if canImport(Glibc)
@@ -103,7 +104,7 @@ final class Executor: @unchecked Sendable {
                                         pty: spec.pty == true, extra: spec.env)
         // The run's own extra paths, checked again against where this daemon keeps its files.
         for path in spec.sandboxPaths?.all ?? [] {
-            if let refusal = Sandbox.refusal(extraPath: path, databasePath: config.databasePath,
+            if let refusal = SandboxPaths.refusal(path, databasePath: config.databasePath,
                                              workspacesRoot: config.workspacesRoot) { return fail(refusal) }
         }
         // Confined by default; `sandbox: "none"` or a bwrap that cannot work here runs it as it is,
@@ -234,7 +235,7 @@ final class Executor: @unchecked Sendable {
 
         // What is left (the final diff's git processes, recording the end) yields the CPU to runs
         // still printing: every thread of this executor (it leads its own process group and session), and
-        // the children they spawn. Under load, fifty runs ending together otherwise stall the others.
+        // the children they spawn: under load, many runs ending together would otherwise stall the others.
         if let problem = Priority.lower(to: Defaults.executorWindDownNice) {
             logger.warning("\(problem) for this executor's wind-down")
         }

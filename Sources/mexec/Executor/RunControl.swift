@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import mdb
+import MSandbox
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,7 +1,7 @@
 import Foundation
 import MTestSupport
 import Testing
-@testable import mexec
+@testable import MSandbox
 
 /// Where mexec cannot write a cgroup, memory and process limits fall back to rlimits, which
 /// hold less; the notices say exactly what.
