@@ -30,10 +30,12 @@ final class AgentSocketServer: @unchecked Sendable {
         let listener = self.listener, stopped = self.stopped
         let thread = Thread {
             while !stopped.isSet {
-                var pfd = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
-                if Glibc.poll(&pfd, 1, 200) <= 0 { continue }
+                // Blocks until a connection comes; `stop()` shuts the listener down, which ends the wait.
                 let client = accept(listener, nil, nil)
-                if client < 0 { continue }
+                if client < 0 {
+                    if errno != EINTR && errno != ECONNABORTED && !stopped.isSet { usleep(10_000) } // out of descriptors: not a spin
+                    continue
+                }
                 _ = fcntl(client, F_SETFD, FD_CLOEXEC)
                 let connection = Thread {
                     defer { close(client) }
@@ -58,6 +60,7 @@ final class AgentSocketServer: @unchecked Sendable {
     /// Stops accepting and removes the socket file.
     func stop() {
         stopped.set()
+        shutdown(listener, Int32(SHUT_RDWR))
         unlink(path)
     }
 }

@@ -43,8 +43,25 @@ final class Executor: @unchecked Sendable {
         self.logger = logger
     }
 
-    /// Executes the run; returns the executor's exit code.
+    /// Executes the run with its lease kept alive beside it (`LeaseKeeper`, a
+    /// service on a thread of its own); returns the executor's exit code.
     func run() async -> Int32 {
+        let bell: RequestBell
+        do { bell = try RequestBell() } catch {
+            logger.error("cannot start: \(error)")
+            return 1
+        }
+        let lease = LeaseKeeper(db: db, runId: config.runId, holder: config.holder, leaseSeconds: config.leaseSeconds,
+                                intervalMilliseconds: config.heartbeatMilliseconds, lost: { bell.ring() })
+        return await withTaskGroup(of: Void.self) { group in
+            group.addTask { await lease.run() }
+            let code = await execute(lease: lease, bell: bell)
+            group.cancelAll()
+            return code
+        }
+    }
+
+    private func execute(lease: LeaseKeeper, bell: RequestBell) async -> Int32 {
         let runId = config.runId, holder = config.holder
         let run: Run
         do {
@@ -60,14 +77,10 @@ final class Executor: @unchecked Sendable {
             logger.error("cannot start: \(error)")
             return 1
         }
-        let lease = LeaseKeeper(db: db, runId: runId, holder: holder, leaseSeconds: config.leaseSeconds,
-                                intervalMilliseconds: config.heartbeatMilliseconds)
-
-        // Preparing the workspace may take longer than a lease (a big clone):
-        // it runs on a thread while this task keeps heartbeating.
+        // Preparing the workspace may take longer than a lease (a big clone): it runs on a thread of its own.
         // A cancel stops a clone too: git's group is killed and the run ends canceled.
-        let prepared = await onThread(lease: lease) { [db] in
-            Result { try Workspace.prepare(root: self.config.workspacesRoot, runId: runId,
+        let prepared = await Self.onOwnThread { [db, config] in
+            Result { try Workspace.prepare(root: config.workspacesRoot, runId: runId,
                                            repoUrl: run.repoUrl, repoRef: run.repoRef,
                                            stop: { (try? db.run(runId).cancelRequestedAt) != nil }) }
         }
@@ -169,12 +182,10 @@ final class Executor: @unchecked Sendable {
         logger.info("started agent pid \(agent.pid) in \(workspace.path)")
 
         let output: WriterLink
-        let bell: RequestBell
         var terminal: TerminalCopy?
         // The run's own output limit works through the daemon's cap: the smaller of the two.
         let capBytes = min(config.outputCapBytes, limits?.outputBytes ?? Int64.max)
         do {
-            bell = try RequestBell()
             // A terminal is copied into a pipe, which the writer reads like any other.
             terminal = agent.pty ? try TerminalCopy(master: agent.input) : nil
             output = try WriterLink(db: db, runId: runId, holder: holder,
@@ -216,7 +227,6 @@ final class Executor: @unchecked Sendable {
         if !output.waitUntilStored(timeoutSeconds: Double(Defaults.drainAfterExitMilliseconds) / 1000) {
             if agent.groupAlive { agent.signalGroup(SIGKILL) }
             while !output.waitUntilStored(timeoutSeconds: 0.2) {
-                _ = lease.beatIfDue()
                 // Read by a writer and still not ended: held by a process outside the group.
                 if !agent.groupAlive && output.isDelegated {
                     logger.warning("a process outside the agent's group holds its output open; the run ends without the rest")
@@ -239,7 +249,7 @@ final class Executor: @unchecked Sendable {
         if let problem = Priority.lower(to: Defaults.executorWindDownNice) {
             logger.warning("\(problem) for this executor's wind-down")
         }
-        if let diffs { await onThread(lease: lease) { diffs.recordFinalState() } }
+        if let diffs { await Self.onOwnThread { diffs.recordFinalState() } }
 
         var exitCode = Spawn.exitCode(status)
         var signal = Spawn.terminatingSignal(status)
@@ -288,30 +298,26 @@ final class Executor: @unchecked Sendable {
 
     /// The control loop, on a thread of its own until the agent exits or the
     /// lease is lost: each tick reads requests when rung (or once a second),
-    /// writes input, escalates a cancel and renews the lease; between ticks it
-    /// sleeps on the bell and the agent's pidfd. Returns the agent's wait
-    /// status and whether the lease was lost.
+    /// writes input, escalates a cancel and answers diff requests; between
+    /// ticks it sleeps on the bell (which a lost lease rings too) and the
+    /// agent's pidfd. Returns the agent's wait status and whether the lease was lost.
     private static func supervise(agent: AgentProcess, control: RunControl, output: WriterLink, bell: RequestBell,
                                   lease: LeaseKeeper, diffs: WorkspaceDiffs?, db: MDatabase,
                                   runId: Int64, capBytes: Int64) -> (status: Int32, lost: Bool) {
         let exit = ExitWait(pid: agent.pid, bell: bell.descriptor)
         while true {
             if let ended = Spawn.poll(agent.pid) { return (ended, false) }
-            if output.refusal != nil || !lease.beatIfDue() { return (0, true) }
+            if output.refusal != nil || !lease.isHeld { return (0, true) }
             if output.capReached { control.outputCapReached(capBytes: capBytes) }
             control.tick(rung: bell.takeRings())
             let requests = control.takeDiffRequests()
-            if !requests.isEmpty {
-                waitOnThread(lease: lease) {
-                    for request in requests {
-                        if let diffs { diffs.answer(request) } else {
-                            try? db.finishDiffRequest(runId: runId, requestId: request.id,
-                                                      notice: "this run's workspace cannot be diffed (no approved point)")
-                        }
-                    }
+            for request in requests {
+                if let diffs { diffs.answer(request) } else {
+                    try? db.finishDiffRequest(runId: runId, requestId: request.id,
+                                              notice: "this run's workspace cannot be diffed (no approved point)")
                 }
             }
-            exit.wait(milliseconds: min(control.millisecondsToNextTick(), max(1, lease.millisecondsUntilDue)))
+            exit.wait(milliseconds: control.millisecondsToNextTick())
         }
     }
 
@@ -321,17 +327,6 @@ final class Executor: @unchecked Sendable {
             let thread = Thread { done.resume(returning: work()) }
             thread.start()
         }
-    }
-
-    /// Runs blocking work on another thread while this one keeps the lease alive.
-    private static func waitOnThread(lease: LeaseKeeper, _ work: @escaping @Sendable () -> Void) {
-        let finished = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            work()
-            finished.signal()
-        }
-        thread.start()
-        while finished.wait(timeout: .now() + .milliseconds(50)) == .timedOut { _ = lease.beatIfDue() }
     }
 
     /// A fresh 0700 directory for the run's socket, beside the database.
@@ -344,15 +339,5 @@ final class Executor: @unchecked Sendable {
             throw SpawnError(description: "cannot create the run's private directory in \(base): \(String(cString: strerror(errno)))")
         }
         return String(cString: made)
-    }
-
-    /// Runs blocking work on its own thread while the lease is kept alive: the
-    /// two helpers above combined (no polling loop on the cooperative pool).
-    private func onThread<T: Sendable>(lease: LeaseKeeper, _ work: @escaping @Sendable () -> T) async -> T {
-        await Self.onOwnThread {
-            let result = LockedResult<T>()
-            Self.waitOnThread(lease: lease) { result.set(work()) }
-            return result.get()!
-        }
     }
 }

@@ -1,41 +1,67 @@
 import Foundation
 import Logging
 import mdb
+import ServiceLifecycle
+import Synchronization
 
-/// Renews the run's lease every heartbeat interval. A renewal that finds the
-/// lease taken away (the run was declared lost) means this executor must stop.
-final class LeaseKeeper: @unchecked Sendable {
+/// Renews the run's lease every heartbeat interval, on a thread of its own
+/// for as long as the executor runs (a clone, a diff or a wait for the
+/// writer may block any other thread). A renewal that finds the lease taken
+/// away (the run was declared lost) means this executor must stop: `isHeld`
+/// turns false and `lost` is called.
+final class LeaseKeeper: Service, @unchecked Sendable {
     private let db: MDatabase
     private let runId: Int64
     private let holder: String
     private let leaseSeconds: Double
     private let interval: Double
-    private var next = Date()
-    private var held = true
+    private let held = Atomic<Bool>(true)
+    private let stopped = Atomic<Bool>(false)
+    /// Signalled to end the thread's wait between two renewals early.
+    private let wake = DispatchSemaphore(value: 0)
+    private let lost: @Sendable () -> Void
 
-    init(db: MDatabase, runId: Int64, holder: String, leaseSeconds: Double, intervalMilliseconds: Int) {
+    init(db: MDatabase, runId: Int64, holder: String, leaseSeconds: Double, intervalMilliseconds: Int,
+         lost: @escaping @Sendable () -> Void) {
         self.db = db
         self.runId = runId
         self.holder = holder
         self.leaseSeconds = leaseSeconds
         self.interval = Double(intervalMilliseconds) / 1000
-        next = Date().addingTimeInterval(interval)
+        self.lost = lost
     }
 
-    /// Milliseconds until the next renewal is due.
-    var millisecondsUntilDue: Int { max(0, Int((next.timeIntervalSinceNow * 1000).rounded(.up))) }
+    /// False once a renewal found the lease taken away.
+    var isHeld: Bool { held.load(ordering: .acquiring) }
 
-    /// Renews when due; false once the lease is no longer ours. A database
-    /// error is retried at the next tick (the lease outlives a few misses).
-    func beatIfDue() -> Bool {
-        guard held else { return false }
-        guard Date() >= next else { return true }
-        do {
-            held = try db.renewLease(runId: runId, workerId: holder, leaseSeconds: leaseSeconds)
-            next = Date().addingTimeInterval(interval)
-        } catch {
-            next = Date().addingTimeInterval(min(interval, 0.5))
+    /// Renews until the task is cancelled or the lease is lost. A database
+    /// error is retried sooner (the lease outlives a few misses).
+    func run() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                let thread = Thread { [self] in
+                    var wait = interval
+                    while !stopped.load(ordering: .acquiring) {
+                        if wake.wait(timeout: .now() + wait) == .success { continue }
+                        do {
+                            guard try db.renewLease(runId: runId, workerId: holder, leaseSeconds: leaseSeconds) else {
+                                held.store(false, ordering: .releasing)
+                                lost()
+                                break
+                            }
+                            wait = interval
+                        } catch {
+                            wait = min(interval, 0.5)
+                        }
+                    }
+                    done.resume()
+                }
+                thread.name = "lease-keeper"
+                thread.start()
+            }
+        } onCancel: {
+            stopped.store(true, ordering: .releasing)
+            wake.signal()
         }
-        return held
     }
 }

@@ -25,7 +25,8 @@ import Glibc
         // The killed daemon was the run's output writer: the executor delegated again to the next one.
         let log = h.executorLog(id)
         #expect(log.contains("the shared writer let go of this run's output"), "\(h.logs)")
-        #expect(log.components(separatedBy: "the shared writer reads this run's stdout and stderr").count == 3, "\(h.logs)")
+        // (A connection to the dying daemon's listener may come first and be lost too.)
+        #expect(log.components(separatedBy: "the shared writer reads this run's stdout and stderr").count >= 3, "\(h.logs)")
     }
 
     @Test func aGracefulRestartLeavesTheRunningRunAlone() throws {
