@@ -1,3 +1,4 @@
+import Foundation
 import GRDBSQLite
 
 /// Moves committed WAL frames into the database file off the writers' path.
@@ -29,5 +30,16 @@ public final class Checkpointer: @unchecked Sendable {
             throw ChangeWatch.WatchError.queryFailed(message: version.lastError)
         }
         return Int(copied)
+    }
+
+    /// Checkpoints every `intervalMilliseconds` while commits come, every
+    /// second when idle, until `stop` says so; `failed` hears of an error
+    /// (SQLite's own checkpoint then runs instead). Blocks: run it on a thread of its own.
+    public func run(intervalMilliseconds: Int, stop: () -> Bool, failed: (Error) -> Void) {
+        var idle = false
+        while !stop() {
+            usleep(UInt32(idle ? 1_000 : intervalMilliseconds) * 1000)
+            do { idle = try checkpointIfChanged() == nil } catch { failed(error) }
+        }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import mdb
+import MProcess
 import ServiceLifecycle
 
 /// Finds runs whose executor stopped heartbeating: each becomes `lost` with

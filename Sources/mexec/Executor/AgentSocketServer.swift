@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import magent
 import MProcess
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,7 +16,7 @@ final class AgentSocketServer: @unchecked Sendable {
     /// The socket's path.
     let path: String
     private let listener: Int32
-    private let stopped = LockedFlag()
+    private let stopped = Atomic<Bool>(false)
 
     /// Binds and listens at `path` (mode 0600).
     init(path: String) throws {
@@ -27,13 +28,13 @@ final class AgentSocketServer: @unchecked Sendable {
 
     /// Serves connections on background threads until `stop()`.
     func start(logger: Logger, handler: @escaping @Sendable (AgentRequest) -> AgentResponse) {
-        let listener = self.listener, stopped = self.stopped
-        let thread = Thread {
-            while !stopped.isSet {
+        let listener = self.listener
+        let thread = Thread { [self] in
+            while !stopped.load(ordering: .acquiring) {
                 // Blocks until a connection comes; `stop()` shuts the listener down, which ends the wait.
                 let client = accept(listener, nil, nil)
                 if client < 0 {
-                    if errno != EINTR && errno != ECONNABORTED && !stopped.isSet { usleep(10_000) } // out of descriptors: not a spin
+                    if errno != EINTR && errno != ECONNABORTED && !stopped.load(ordering: .acquiring) { usleep(10_000) } // out of descriptors: not a spin
                     continue
                 }
                 _ = fcntl(client, F_SETFD, FD_CLOEXEC)
@@ -59,7 +60,7 @@ final class AgentSocketServer: @unchecked Sendable {
 
     /// Stops accepting and removes the socket file.
     func stop() {
-        stopped.set()
+        stopped.store(true, ordering: .releasing)
         shutdown(listener, Int32(SHUT_RDWR))
         unlink(path)
     }

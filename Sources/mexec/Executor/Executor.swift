@@ -120,48 +120,25 @@ final class Executor: @unchecked Sendable {
             if let refusal = SandboxPaths.refusal(path, databasePath: config.databasePath,
                                              workspacesRoot: config.workspacesRoot) { return fail(refusal) }
         }
-        // Confined by default; `sandbox: "none"` or a bwrap that cannot work here runs it as it is,
-        // and says so on the run (never silently). Memory and process limits get a cgroup of their own.
+        // Confined by default; `sandbox: "none"` or a bwrap that cannot work here runs it as it is, and
+        // says so on the run. Never bound in: the folders of the database (with the runs directory) and of the workspaces.
         let limits = spec.limits
-        let cgroupName = "m-run-\(runId)-\(getpid())"
-        let (sandbox, sandboxNotice, cgroup) = await Self.onOwnThread { () -> (Sandbox.Mode, String?, Result<RunCgroup, CgroupProblem>?) in
-            let cgroup = limits?.memoryMB == nil && limits?.pids == nil ? nil
-                : RunCgroup.create(name: cgroupName, memoryMB: limits?.memoryMB, pids: limits?.pids)
-            if spec.sandbox == "none" {
-                return (.none, "this run's agent is not confined (sandbox: \"none\"): it can read and change everything its Unix user can, M's database included", cgroup)
-            }
-            if let problem = Sandbox.probe() { return (.none, problem, cgroup) }
-            return (.bwrap, nil, cgroup)
+        let paths = Confinement.Paths(workspace: workspace.path, socketPath: socket.path, binDirectory: AgentEnvironment.binDirectory,
+                                      home: env["HOME"], searchPath: env["PATH"] ?? "",
+                                      readOnly: config.sandboxRead + (spec.sandboxPaths?.read ?? []),
+                                      writable: config.sandboxWrite + (spec.sandboxPaths?.write ?? []),
+                                      hidden: [config.databasePath, config.workspacesRoot])
+        let confinement = await Self.onOwnThread {
+            Confinement.prepare(argv, unconfined: spec.sandbox == "none", network: spec.network != false, memoryMB: limits?.memoryMB,
+                                pids: limits?.pids, cgroupName: "m-run-\(runId)-\(getpid())", paths: paths)
         }
+        let (sandbox, sandboxNotice, runCgroup) = (confinement.mode, confinement.notice, confinement.cgroup)
         if let sandboxNotice { logger.warning("\(sandboxNotice)") }
-        var launched = argv
-        // Never bound into a sandbox: the folders of the database (with the runs directory) and of the workspaces.
-        let hidden = [config.databasePath, config.workspacesRoot]
-        if sandbox == .bwrap, let bwrap = Sandbox.bwrapPath() {
-            launched = Sandbox.wrap(argv, bwrap: bwrap, workspace: workspace.path, socketPath: socket.path,
-                                    binDirectory: AgentEnvironment.binDirectory, home: env["HOME"],
-                                    network: spec.network != false,
-                                    readOnly: config.sandboxRead + (spec.sandboxPaths?.read ?? []),
-                                    writable: config.sandboxWrite + (spec.sandboxPaths?.write ?? []),
-                                    extraReadOnly: Sandbox.toolFolders(path: env["PATH"] ?? "", hiding: hidden),
-                                    hidden: hidden)
-        }
-        var limitNotices: [String] = []
-        var runCgroup: RunCgroup?
-        switch cgroup {
-        case .success(let made)?:
-            runCgroup = made
-            launched = made.enter(launched)
-            logger.info("memory and process limits in cgroup \(made.directories.joined(separator: ", "))")
-        case .failure(let problem)?:
-            (launched, limitNotices) = RunCgroup.withRlimits(launched, memoryMB: limits?.memoryMB, pids: limits?.pids, problem: problem)
-            limitNotices.forEach { logger.warning("\($0)") }
-        case nil:
-            break
-        }
+        confinement.limitNotices.forEach { logger.warning("\($0)") }
+        if let runCgroup { logger.info("memory and process limits in cgroup \(runCgroup.directories.joined(separator: ", "))") }
         let agent: AgentProcess
         do {
-            agent = try AgentProcess.start(argv: launched, environment: env, directory: workspace.path, pty: spec.pty == true)
+            agent = try AgentProcess.start(argv: confinement.argv, environment: env, directory: workspace.path, pty: spec.pty == true)
         } catch {
             if let runCgroup { await Self.onOwnThread { runCgroup.killAndRemove() } }
             return fail("\(error)")
@@ -169,7 +146,7 @@ final class Executor: @unchecked Sendable {
         do {
             _ = try db.markStarted(runId: runId, workerId: holder, workspace: workspace.path,
                                baseCommit: baseCommit, pid: agent.pid, sandbox: sandbox.rawValue, notice: sandboxNotice,
-                               notices: limitNotices)
+                               notices: confinement.limitNotices)
             try db.recordAgent(runId: runId, workerId: holder, pid: agent.pid, pgid: agent.pid,
                                startTicks: ProcStat.read(agent.pid)?.startTicks ?? 0)
         } catch {
@@ -182,12 +159,11 @@ final class Executor: @unchecked Sendable {
         logger.info("started agent pid \(agent.pid) in \(workspace.path)")
 
         let output: WriterLink
-        var terminal: TerminalCopy?
         // The run's own output limit works through the daemon's cap: the smaller of the two.
         let capBytes = min(config.outputCapBytes, limits?.outputBytes ?? Int64.max)
         do {
             // A terminal is copied into a pipe, which the writer reads like any other.
-            terminal = agent.pty ? try TerminalCopy(master: agent.input) : nil
+            let terminal = agent.pty ? try TerminalCopy(master: agent.input) : nil
             output = try WriterLink(db: db, runId: runId, holder: holder,
                                     outputs: terminal.map { [($0.output, "pty")] } ?? agent.outputs,
                                     capBytes: capBytes, bell: bell, logger: logger)
@@ -214,7 +190,6 @@ final class Executor: @unchecked Sendable {
             agent.signalGroup(SIGKILL)
             _ = waitpid(agent.pid, nil, 0)
             output.stop()
-            terminal?.stop()
             if let runCgroup { await Self.onOwnThread { runCgroup.killAndRemove() } }
             return 1
         }
@@ -224,18 +199,17 @@ final class Executor: @unchecked Sendable {
         // children may hold them open, so they get a short grace, then the
         // group is killed: a finished run leaves no processes behind. While no
         // writer is up, its output waits for one (the lease is kept meanwhile).
-        if !output.waitUntilStored(timeoutSeconds: Double(Defaults.drainAfterExitMilliseconds) / 1000) {
+        let ending = Unchecked((agent, output, logger))
+        await Self.onOwnThread {
+            let (agent, output, logger) = ending.value
+            let stored = output.waitUntilStored(timeoutSeconds: Double(Defaults.drainAfterExitMilliseconds) / 1000)
             if agent.groupAlive { agent.signalGroup(SIGKILL) }
-            while !output.waitUntilStored(timeoutSeconds: 0.2) {
+            while !stored && !output.waitUntilStored(timeoutSeconds: 0.2) {
                 // Read by a writer and still not ended: held by a process outside the group.
-                if !agent.groupAlive && output.isDelegated {
-                    logger.warning("a process outside the agent's group holds its output open; the run ends without the rest")
-                    output.stop()
-                    terminal?.stop()
-                }
+                guard !agent.groupAlive && output.isDelegated else { continue }
+                logger.warning("a process outside the agent's group holds its output open; the run ends without the rest")
+                output.stop()
             }
-        } else if agent.groupAlive {
-            agent.signalGroup(SIGKILL)
         }
         output.stop()
         control.closeInput()
@@ -304,7 +278,7 @@ final class Executor: @unchecked Sendable {
     private static func supervise(agent: AgentProcess, control: RunControl, output: WriterLink, bell: RequestBell,
                                   lease: LeaseKeeper, diffs: WorkspaceDiffs?, db: MDatabase,
                                   runId: Int64, capBytes: Int64) -> (status: Int32, lost: Bool) {
-        let exit = ExitWait(pid: agent.pid, bell: bell.descriptor)
+        let exit = ExitWait(pid: agent.pid, bell: bell.descriptor, pollWithoutPidfdMilliseconds: Defaults.controlRetryMilliseconds)
         while true {
             if let ended = Spawn.poll(agent.pid) { return (ended, false) }
             if output.refusal != nil || !lease.isHeld { return (0, true) }

@@ -4,22 +4,14 @@ import mdb
 /// Turns raw output bytes into `output` event data without ever losing a byte.
 enum OutputEncoding {
     /// `{stream, text}` for valid UTF-8 without NUL, else `{stream, b64}` with
-    /// the exact bytes (a terminal's binary noise must round-trip).
-    static func data(stream: String, bytes: [UInt8]) -> JSONValue {
-        if !bytes.contains(0), let text = String(validating: bytes, as: UTF8.self) {
-            return .object([("stream", .string(stream)), ("text", .string(text))])
-        }
-        return .object([("stream", .string(stream)), ("b64", .string(Data(bytes).base64EncodedString()))])
-    }
-
-    /// `data(stream:bytes:)` as JSON text. Same text as `data(…).text`.
+    /// the exact bytes (a terminal's binary noise must round-trip), as JSON text.
     static func json(stream: String, bytes: [UInt8]) -> String {
         var out: [UInt8] = []
         bytes.withUnsafeBufferPointer { appendJSON(stream: stream, bytes: $0, to: &out) }
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Appends `data(stream:bytes:)` as JSON text to `out`, written straight
+    /// Appends `json(stream:bytes:)` to `out`, written straight
     /// from the bytes (the output hot path: no `String`, no `JSONValue`).
     static func appendJSON(stream: String, bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.reserveCapacity(out.count + bytes.count + 48)

@@ -31,8 +31,6 @@ final class WriterLink: @unchecked Sendable {
         var consumedPipe: Int32 = -1
     }
 
-    private enum Outcome { case lost, stopped }
-
     private let socketPath: String
     private let runId: Int64
     private let holder: String
@@ -134,21 +132,20 @@ final class WriterLink: @unchecked Sendable {
                     "no output writer answered for about \(seconds) s (the daemon was stopped or restarting): this run's output waited in its pipes meanwhile"))]))])
             }
             waitingSince = nil
-            let outcome = follow(fd)
+            follow(fd)
             close(fd)
             takeBack()
-            if case .stopped = outcome { break }
             if refusal != nil { break }
         }
         state.withLock { _delegated = false }
         finished.signal()
     }
 
-    /// Sends the hello, the delegation and the outbox, then answers the writer until the connection ends.
-    private func follow(_ fd: Int32) -> Outcome {
+    /// Sends the hello, the outbox and the delegation, then answers the writer until the connection ends (or `stop()`).
+    private func follow(_ fd: Int32) {
         var rung = false
         guard UnixSocket.writeAll(fd: fd, WriterProtocol.frame(WriterMessage.hello(version: WriterProtocol.version, runId: runId,
-                                                                                   workerId: holder))) else { return .lost }
+                                                                                   workerId: holder))) else { return }
         // What was sent on a lost connection may be stored or not: its batch numbers tell the writer.
         // Events go before the delegation, ahead of the output read after it.
         var sent = 0
@@ -164,26 +161,26 @@ final class WriterLink: @unchecked Sendable {
             }
             for item in pending.dropFirst(sent) {
                 guard UnixSocket.writeAll(fd: fd, WriterProtocol.frame(WriterMessage.events(batch: item.number, events: item.events))) else {
-                    return .lost
+                    return
                 }
             }
             sent = pending.count
             if !delegated {
-                guard delegate(fd) else { return .lost }
+                guard delegate(fd) else { return }
                 delegated = true
             }
             var pfds = [pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0), pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
-            if poll(&pfds, 2, -1) < 0 && errno != EINTR { return .lost }
+            if poll(&pfds, 2, -1) < 0 && errno != EINTR { return }
             if pfds[0].revents != 0 {
                 while read(wake.read, &scratch, scratch.count) > 0 {}
-                if state.withLock({ stopping }) { return .stopped }
+                if state.withLock({ stopping }) { return }
             }
             guard pfds[1].revents != 0 else { continue }
             let n = scratch.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return .lost }
+            guard n > 0 else { return }
             buffer += scratch[0..<n]
-            guard let replies = try? WriterProtocol.unframe(WriterReply.self, from: &buffer) else { return .lost }
+            guard let replies = try? WriterProtocol.unframe(WriterReply.self, from: &buffer) else { return }
             for reply in replies {
                 switch reply {
                 case .requestsWaiting:
@@ -209,14 +206,14 @@ final class WriterLink: @unchecked Sendable {
                 case .refused(let why):
                     logger.warning("run \(runId): output no longer accepted (\(why))")
                     state.withLock { _refusal = why }
-                    return .lost
+                    return
                 case .notAllowed(let why):
                     logger.warning("the shared writer refused this executor (\(why)); trying again in a second")
                     _ = sleep(milliseconds: Defaults.outputWriterReconnectMilliseconds)
-                    return .lost
+                    return
                 case .failed(let why):
                     logger.warning("the shared writer could not store this run's events (\(why)); sending them again")
-                    return .lost
+                    return
                 }
             }
         }

@@ -57,12 +57,6 @@ final class DelegatedOutput {
         var streams: [Stream]
     }
 
-    /// A round's batch for a delegated run.
-    struct Round {
-        let client: Int32
-        let batch: OutputBatch
-    }
-
     /// What the writer tells executors after a commit.
     enum Notice {
         case drain(client: Int32)
@@ -167,8 +161,8 @@ final class DelegatedOutput {
     /// Reads what is new in every ready stream: each run's batch for this
     /// round, and what executors should hear about runs with nothing to store
     /// (past their cap, or ended).
-    func read() -> (rounds: [Round], notices: [Notice]) {
-        var rounds: [Round] = []
+    func read() -> (rounds: [(client: Int32, batch: OutputBatch)], notices: [Notice]) {
+        var rounds: [(client: Int32, batch: OutputBatch)] = []
         var notices: [Notice] = []
         for runId in Array(runs.keys) {
             guard var run = runs[runId], run.streams.contains(where: { $0.ready && !$0.ended }) else { continue }
@@ -204,8 +198,8 @@ final class DelegatedOutput {
             if events.isEmpty {
                 notices += stored(runId: runId)
             } else {
-                rounds.append(Round(client: run.client, batch: OutputBatch(runId: runId, workerId: run.workerId, number: nil,
-                                                                           events: events, bytes: counts, capsOutput: capsOutput)))
+                rounds.append((run.client, OutputBatch(runId: runId, workerId: run.workerId, number: nil,
+                                                 events: events, bytes: counts, capsOutput: capsOutput)))
             }
         }
         return (rounds, notices)

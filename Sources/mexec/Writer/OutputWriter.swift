@@ -40,13 +40,9 @@ struct OutputWriter: Service {
             await withTaskCancellationHandler {
                 // The checkpointer stops with the writer (it checks `stop` every interval).
                 let checkpoints = Thread {
-                    // Every interval while commits come, every second when idle.
-                    var idle = false
-                    while !stop.load(ordering: .relaxed) {
-                        usleep(UInt32(idle ? 1_000 : Defaults.checkpointIntervalMilliseconds) * 1000)
-                        do { idle = try checkpointer.value.checkpointIfChanged() == nil } catch {
-                            logger.warning("checkpoint failed: \(error); SQLite's own will run instead")
-                        }
+                    checkpointer.value.run(intervalMilliseconds: Defaults.checkpointIntervalMilliseconds,
+                                           stop: { stop.load(ordering: .relaxed) }) {
+                        logger.warning("checkpoint failed: \($0); SQLite's own will run instead")
                     }
                 }
                 checkpoints.name = "checkpointer"
@@ -267,7 +263,7 @@ private final class WriterLoop {
 
     /// Stores the round's output and executors' events in one transaction,
     /// then consumes what was stored from the agents' pipes and answers the events.
-    private func commit(_ rounds: [DelegatedOutput.Round], _ posted: [Posted]) {
+    private func commit(_ rounds: [(client: Int32, batch: OutputBatch)], _ posted: [Posted]) {
         // An executor's events first: it sends them before it delegates its pipes again.
         let batches = posted.map(\.batch) + rounds.map(\.batch)
         let outcomes: [OutputBatchOutcome]

@@ -2,7 +2,7 @@ import Foundation
 import MProcess
 import MTestSupport
 import Testing
-@testable import mexec
+
 #if canImport(Glibc)
 import Glibc
 #endif

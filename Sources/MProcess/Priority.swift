@@ -13,11 +13,11 @@ import Glibc
 /// of its own, so its nice value would weigh only against its own agent. The
 /// group's nice (`/proc/self/autogroup`) is what weighs against mweb, the
 /// shared writer and the other runs.
-enum Priority {
+public enum Priority {
     /// Sets `nice` for every process of this process group and, when this
     /// process leads its session, for the session's scheduling group.
     /// Returns why something could not be done, or nil when all went well.
-    static func lower(to nice: Int) -> String? {
+    public static func lower(to nice: Int) -> String? {
         if setpriority(__priority_which_t(PRIO_PGRP.rawValue), 0, Int32(nice)) != 0 {
             return "cannot lower the process group's priority: \(String(cString: strerror(errno)))"
         }
