@@ -3,7 +3,9 @@ import MTestSupport
 import Testing
 import mdb
 
-@Suite struct OutputPumpTests {
+/// An agent's output stored once, in order, exactly as written, whichever
+/// way it reaches the writer (`OutputPath`).
+@Suite struct OutputTests {
     @Test func hundredThousandInterleavedLinesAreStoredOnceInOrderPerStream() throws {
         let h = try MexecHarness()
         try h.start()
@@ -25,33 +27,35 @@ import mdb
         #expect(try h.events(id).last?.type == EventType.runFinished)
     }
 
-    @Test func invalidUTF8AndNulBytesRoundTripExactly() throws {
+    @Test(arguments: OutputPath.allCases)
+    func invalidUTF8AndNulBytesRoundTripExactly(_ path: OutputPath) throws {
         let h = try MexecHarness()
         try h.start()
-        // An invalid byte, NULs, and a two-byte character split across two writes.
-        let id = try h.create(#"printf 'a\377b\000c\000'; printf 'h\303'; sleep 0.2; printf '\251llo\n'; printf 'e\000' >&2"#)
+        // An invalid byte, NULs, and a two-byte character split across two writes (then, apart
+        // from it, NUL on stderr: a PTY merges the streams, and a NUL makes its chunk bytes).
+        let id = try path.create(h, #"printf 'a\377b\000c\000'; printf 'h\303'; sleep 0.2; printf '\251llo\n'; sleep 0.2; printf 'e\000' >&2"#)
         let run = try h.finished(id)
         #expect(run.status == .succeeded, "\(h.logs)")
-        #expect(try h.output(id, stream: "stdout") == [0x61, 0xFF, 0x62, 0x00, 0x63, 0x00] + Array("héllo\n".utf8))
-        #expect(try h.output(id, stream: "stderr") == [0x65, 0x00])
+        try path.expectOutput(h, id, stdout: [0x61, 0xFF, 0x62, 0x00, 0x63, 0x00] + Array("héllo\n".utf8), stderr: [0x65, 0x00])
         // The character split between two writes arrives whole, as text ("é…"), not as two b64 halves.
         let texts = try h.events(id).compactMap { $0.dataValue["text"]?.stringValue }
         #expect(texts.contains { $0.contains("éllo") })
     }
 
-    @Test func tenMegabyteLineKeepsExecutorMemoryBounded() throws {
+    @Test(arguments: OutputPath.allCases)
+    func tenMegabyteLineKeepsExecutorMemoryBounded(_ path: OutputPath) throws {
         let h = try MexecHarness()
         try h.start()
         let size = 10_000_000
         // The agent then waits for input, so the executor is measured while alive.
-        let id = try h.create("head -c \(size) /dev/zero | tr '\\000' 'a'; echo; read done")
-        #expect(try eventually(timeout: 120, interval: 0.05) { try h.output(id, stream: "stdout").count == size + 1 }, "\(h.logs)")
+        let id = try path.create(h, "head -c \(size) /dev/zero | tr '\\000' 'a'; echo; read done")
+        #expect(try eventually(timeout: 120, interval: 0.05) { try h.output(id, stream: path.stdout).count == size + 1 }, "\(h.logs)")
         let executor = try #require(try h.db.processes(runId: id).executorPid)
         let peakKB = try #require(Proc.statusKB(executor, "VmHWM"))
         #expect(peakKB < 100 * 1024, "executor peak RSS \(peakKB) kB")
         try Exec.run("mcli", ["input", "--db", h.tmp.dbPath, String(id), "bye"])
         #expect(try h.finished(id).status == .succeeded)
-        let bytes = try h.output(id, stream: "stdout")
+        let bytes = try h.output(id, stream: path.stdout)
         #expect(bytes.count == size + 1 && bytes.dropLast().allSatisfy { $0 == 0x61 } && bytes.last == 0x0A)
         // Split into events no longer than the limit.
         let longest = try h.events(id).compactMap { $0.dataValue["text"]?.stringValue?.utf8.count }.max() ?? 0
@@ -73,14 +77,16 @@ import mdb
         #expect(try h.output(id, stream: "stdout").isEmpty && h.output(id, stream: "stderr").isEmpty)
     }
 
-    @Test func theOutputCapEndsInANoticeAndTheRunStillFinishes() throws {
+    @Test(arguments: OutputPath.allCases)
+    func theOutputCapEndsInANoticeAndTheRunStillFinishes(_ path: OutputPath) throws {
         let h = try MexecHarness(args: ["--output-cap-bytes", "1000"])
         try h.start()
-        let id = try h.create("seq 1 100000; echo after-cap >&2")
+        let id = try path.create(h, "seq 1 100000; echo after-cap >&2")
         let run = try h.finished(id)
         #expect(run.status == .succeeded, "\(h.logs)")
-        #expect(try h.output(id, stream: "stdout").count == 1000, "exactly the cap is kept")
+        #expect(try h.output(id, stream: path.stdout).count == 1000, "exactly the cap is kept")
         let notice = try h.events(id).first { $0.type == EventType.notice }?.dataValue["text"]?.stringValue ?? ""
         #expect(notice.contains("output cap of 1000 bytes reached"))
+        #expect(try h.db.storedOutput(runId: id).capped, "the run's column says so too")
     }
 }
