@@ -175,17 +175,12 @@ final class Executor: @unchecked Sendable {
         }
         output.start()
 
-        let control = RunControl(db: db, runId: runId, agent: agent, logger: logger,
-                                 interruptGraceMilliseconds: config.cancelInterruptGraceMilliseconds,
+        let control = RunControl(db: db, runId: runId, agent: agent, output: output, bell: bell, lease: lease, diffs: diffs,
+                                 logger: logger, interruptGraceMilliseconds: config.cancelInterruptGraceMilliseconds,
                                  terminateGraceMilliseconds: config.cancelTerminateGraceMilliseconds,
                                  limits: limits, cgroup: runCgroup)
-        let supervised = Unchecked((agent, control, output, bell, lease, diffs))
-        let (status, lost) = await Self.onOwnThread { [db] in
-            let (agent, control, output, bell, lease, diffs) = supervised.value
-            return Self.supervise(agent: agent, control: control, output: output, bell: bell, lease: lease, diffs: diffs,
-                                  db: db, runId: runId, capBytes: capBytes)
-        }
-        if lost {
+        await control.run()
+        guard let status = control.agentStatus else {
             logger.error("this executor no longer holds the run; ending its agent and stopping")
             agent.signalGroup(SIGKILL)
             _ = waitpid(agent.pid, nil, 0)
@@ -267,31 +262,6 @@ final class Executor: @unchecked Sendable {
         } catch {
             logger.error("cannot record the failure: \(error)")
             return 1
-        }
-    }
-
-    /// The control loop, on a thread of its own until the agent exits or the
-    /// lease is lost: each tick reads requests when rung (or once a second),
-    /// writes input, escalates a cancel and answers diff requests; between
-    /// ticks it sleeps on the bell (which a lost lease rings too) and the
-    /// agent's pidfd. Returns the agent's wait status and whether the lease was lost.
-    private static func supervise(agent: AgentProcess, control: RunControl, output: WriterLink, bell: RequestBell,
-                                  lease: LeaseKeeper, diffs: WorkspaceDiffs?, db: MDatabase,
-                                  runId: Int64, capBytes: Int64) -> (status: Int32, lost: Bool) {
-        let exit = ExitWait(pid: agent.pid, bell: bell.descriptor, pollWithoutPidfdMilliseconds: Defaults.controlRetryMilliseconds)
-        while true {
-            if let ended = Spawn.poll(agent.pid) { return (ended, false) }
-            if output.refusal != nil || !lease.isHeld { return (0, true) }
-            if output.capReached { control.outputCapReached(capBytes: capBytes) }
-            control.tick(rung: bell.takeRings())
-            let requests = control.takeDiffRequests()
-            for request in requests {
-                if let diffs { diffs.answer(request) } else {
-                    try? db.finishDiffRequest(runId: runId, requestId: request.id,
-                                              notice: "this run's workspace cannot be diffed (no approved point)")
-                }
-            }
-            exit.wait(milliseconds: control.millisecondsToNextTick())
         }
     }
 

@@ -1,17 +1,22 @@
 import Foundation
 import Logging
 import mdb
+import MProcess
 import MSandbox
+import ServiceLifecycle
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// What people ask of a running run, read from the database: queued input
-/// is typed into the agent, and a cancel escalates SIGINT → SIGTERM →
-/// SIGKILL on the agent's whole process group. Requests are read when the
-/// shared writer rings the run's `RequestBell`, and once every
-/// `requestSafetyNetMilliseconds` without a ring (a lost ring, or no writer up).
-final class RunControl {
+/// is typed into the agent, a cancel escalates SIGINT → SIGTERM → SIGKILL on
+/// the agent's whole process group, and diff requests are answered. Requests
+/// are read when the shared writer rings the run's `RequestBell`, and once
+/// every `requestSafetyNetMilliseconds` without a ring (a lost ring, or no
+/// writer up). A service whose `run()` lasts until the agent exits or the
+/// lease is lost, on a thread of its own that sleeps on the bell and the
+/// agent's pidfd between ticks.
+final class RunControl: Service, @unchecked Sendable {
     /// How far stopping the agent went: the signal sent to its group last.
     private enum Escalation {
         case none, interrupted, terminated, killed
@@ -46,10 +51,17 @@ final class RunControl {
     /// Diff requests (`POST /runs/{id}/diffs`) read but not yet handed to the executor.
     private var diffRequests: [DiffRequest] = []
     private var handedDiffRequests = Set<Int64>()
+    private let output: WriterLink
+    private let bell: RequestBell
+    private let lease: LeaseKeeper
+    private let diffs: WorkspaceDiffs?
+    /// The agent's wait status once `run()` returned, or nil if the lease was lost first.
+    private(set) var agentStatus: Int32?
 
-    init(db: MDatabase, runId: Int64, agent: AgentProcess, logger: Logger,
-         interruptGraceMilliseconds: Int, terminateGraceMilliseconds: Int, limits: RunLimits? = nil,
-         cgroup: RunCgroup? = nil) {
+    init(db: MDatabase, runId: Int64, agent: AgentProcess, output: WriterLink, bell: RequestBell, lease: LeaseKeeper,
+         diffs: WorkspaceDiffs?, logger: Logger, interruptGraceMilliseconds: Int, terminateGraceMilliseconds: Int,
+         limits: RunLimits? = nil, cgroup: RunCgroup? = nil) {
+        (self.output, self.bell, self.lease, self.diffs) = (output, bell, lease, diffs)
         self.limits = limits
         self.cgroup = cgroup
         self.timeoutSeconds = limits?.timeoutSeconds
@@ -60,6 +72,30 @@ final class RunControl {
         self.logger = logger
         self.interruptGrace = Double(interruptGraceMilliseconds) / 1000
         self.terminateGrace = Double(terminateGraceMilliseconds) / 1000
+    }
+
+    /// Ticks until the agent exits (`agentStatus`) or the lease is lost (or the
+    /// writer refused the run's output), on a thread of its own.
+    func run() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let thread = Thread { [self] in
+                let exit = ExitWait(pid: agent.pid, bell: bell.descriptor, pollWithoutPidfdMilliseconds: Defaults.controlRetryMilliseconds)
+                while true {
+                    if let ended = Spawn.poll(agent.pid) {
+                        agentStatus = ended
+                        break
+                    }
+                    if output.refusal != nil || !lease.isHeld { break }
+                    if output.capReached { outputCapReached(capBytes: output.capBytes) }
+                    tick(rung: bell.takeRings())
+                    answerDiffRequests()
+                    exit.wait(milliseconds: millisecondsToNextTick())
+                }
+                done.resume()
+            }
+            thread.name = "run-control"
+            thread.start()
+        }
     }
 
     /// One pass: reads the run's requests if `rung` (or the safety net's look
@@ -162,9 +198,7 @@ final class RunControl {
                 logger.info("cancel requested: SIGINT to the agent's group")
                 agent.signalGroup(SIGINT)
             }
-            for request in requests.diffRequests where !handedDiffRequests.contains(request.id) {
-                diffRequests.append(request)
-            }
+            diffRequests += requests.diffRequests.filter { !handedDiffRequests.contains($0.id) }
             inputsStale = !idle
             if idle { queued = requests.inputs }
         } catch {
@@ -172,12 +206,16 @@ final class RunControl {
         }
     }
 
-    /// Diff requests read since the last call, each handed out once.
-    func takeDiffRequests() -> [DiffRequest] {
-        let taken = diffRequests
+    /// Answers the diff requests read since the last pass (each once): a
+    /// `diffs` row, or a notice when the workspace cannot be diffed.
+    private func answerDiffRequests() {
+        for request in diffRequests where handedDiffRequests.insert(request.id).inserted {
+            if let diffs { diffs.answer(request) } else {
+                try? db.finishDiffRequest(runId: runId, requestId: request.id,
+                                          notice: "this run's workspace cannot be diffed (no approved point)")
+            }
+        }
         diffRequests = []
-        taken.forEach { handedDiffRequests.insert($0.id) }
-        return taken
     }
 
     private func escalateCancel() {

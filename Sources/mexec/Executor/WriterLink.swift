@@ -34,7 +34,8 @@ final class WriterLink: @unchecked Sendable {
     private let socketPath: String
     private let runId: Int64
     private let holder: String
-    private let capBytes: Int64
+    /// The run's output cap (the daemon's, or the run's smaller `limits.output_bytes`).
+    let capBytes: Int64
     private let bell: RequestBell
     private let logger: Logger
     private var streams: [Stream]
