@@ -27,7 +27,8 @@ struct ExecutorConfig: Sendable {
 }
 
 /// Runs one run from workspace to `run.finished`: owns the agent process,
-/// writes every event of it itself, and keeps the run's lease alive. It runs
+/// writes the run's own events (its output goes through the daemon's shared
+/// writer), and keeps the run's lease alive. It runs
 /// in its own session, so a restart (or kill -9) of the daemon leaves it and
 /// its agent untouched.
 final class Executor: @unchecked Sendable {
@@ -51,8 +52,9 @@ final class Executor: @unchecked Sendable {
             logger.error("cannot start: \(error)")
             return 1
         }
-        let lease = LeaseKeeper(db: db, runId: config.runId, holder: config.holder, leaseSeconds: config.leaseSeconds,
-                                intervalMilliseconds: config.heartbeatMilliseconds, lost: { bell.ring() })
+        let lease = LeaseKeeper(intervalMilliseconds: config.heartbeatMilliseconds, renew: { [db, config] in
+            try db.renewLease(runId: config.runId, workerId: config.holder, leaseSeconds: config.leaseSeconds)
+        }, lost: { bell.ring() })
         return await withTaskGroup(of: Void.self) { group in
             group.addTask { await lease.run() }
             let code = await execute(lease: lease, bell: bell)
@@ -102,18 +104,31 @@ final class Executor: @unchecked Sendable {
         let privateDir: String
         do { privateDir = try makePrivateDirectory() } catch { return fail("\(error)") }
         defer { try? FileManager.default.removeItem(atPath: privateDir) }
-        let socket: AgentSocketServer
-        do { socket = try AgentSocketServer(path: privateDir + "/agent.sock") } catch { return fail("\(error)") }
-        defer { socket.stop() }
         // The approved point is taken before the agent starts: for a plain folder it is the folder
         // as the run found it. Its history lives in the private directory, outside the workspace.
         let diffs = await openDiffs(workspace: workspace.path, privateDir: privateDir, target: spec.target)
         let baseCommit = await diffs?.approvedCommit() ?? workspace.baseCommit
-        socket.start(logger: logger) { [db, logger, diffs] request in
-            AgentRequests.handle(request, db: db, runId: runId, diffs: diffs, logger: logger)
+        let socket: AgentSocketServer
+        do {
+            socket = try AgentSocketServer(path: privateDir + "/agent.sock") { [db, logger, diffs] request in
+                AgentRequests.handle(request, db: db, runId: runId, diffs: diffs, logger: logger)
+            }
+        } catch { return fail("\(error)") }
+        // The agent socket serves beside the run, until it ends.
+        return await withTaskGroup(of: Void.self) { group in
+            group.addTask { await socket.run() }
+            let code = await runAgent(spec: spec, argv: argv, workspace: workspace.path, baseCommit: baseCommit,
+                                      socketPath: socket.path, diffs: diffs, lease: lease, bell: bell)
+            group.cancelAll()
+            return code
         }
+    }
 
-        let env = AgentEnvironment.make(runId: runId, socketPath: socket.path, binDirectory: AgentEnvironment.binDirectory,
+    /// Starts the agent confined, hands its output to the writer, controls it until it exits, and records the run's end.
+    private func runAgent(spec: RunSpec, argv: [String], workspace: String, baseCommit: String?, socketPath: String,
+                          diffs: WorkspaceDiffs?, lease: LeaseKeeper, bell: RequestBell) async -> Int32 {
+        let runId = config.runId, holder = config.holder
+        let env = AgentEnvironment.make(runId: runId, socketPath: socketPath, binDirectory: AgentEnvironment.binDirectory,
                                         pty: spec.pty == true, extra: spec.env)
         // The run's own extra paths, checked again against where this daemon keeps its files.
         for path in spec.sandboxPaths?.all ?? [] {
@@ -123,7 +138,7 @@ final class Executor: @unchecked Sendable {
         // Confined by default; `sandbox: "none"` or a bwrap that cannot work here runs it as it is, and
         // says so on the run. Never bound in: the folders of the database (with the runs directory) and of the workspaces.
         let limits = spec.limits
-        let paths = Confinement.Paths(workspace: workspace.path, socketPath: socket.path, binDirectory: AgentEnvironment.binDirectory,
+        let paths = Confinement.Paths(workspace: workspace, socketPath: socketPath, binDirectory: AgentEnvironment.binDirectory,
                                       home: env["HOME"], searchPath: env["PATH"] ?? "",
                                       readOnly: config.sandboxRead + (spec.sandboxPaths?.read ?? []),
                                       writable: config.sandboxWrite + (spec.sandboxPaths?.write ?? []),
@@ -138,13 +153,13 @@ final class Executor: @unchecked Sendable {
         if let runCgroup { logger.info("memory and process limits in cgroup \(runCgroup.directories.joined(separator: ", "))") }
         let agent: AgentProcess
         do {
-            agent = try AgentProcess.start(argv: confinement.argv, environment: env, directory: workspace.path, pty: spec.pty == true)
+            agent = try AgentProcess.start(argv: confinement.argv, environment: env, directory: workspace, pty: spec.pty == true)
         } catch {
             if let runCgroup { await Self.onOwnThread { runCgroup.killAndRemove() } }
             return fail("\(error)")
         }
         do {
-            _ = try db.markStarted(runId: runId, workerId: holder, workspace: workspace.path,
+            _ = try db.markStarted(runId: runId, workerId: holder, workspace: workspace,
                                baseCommit: baseCommit, pid: agent.pid, sandbox: sandbox.rawValue, notice: sandboxNotice,
                                notices: confinement.limitNotices)
             try db.recordAgent(runId: runId, workerId: holder, pid: agent.pid, pgid: agent.pid,
@@ -156,7 +171,7 @@ final class Executor: @unchecked Sendable {
             if let runCgroup { await Self.onOwnThread { runCgroup.killAndRemove() } }
             return 1
         }
-        logger.info("started agent pid \(agent.pid) in \(workspace.path)")
+        logger.info("started agent pid \(agent.pid) in \(workspace)")
 
         let output: WriterLink
         // The run's own output limit works through the daemon's cap: the smaller of the two.

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import mdb
 import ServiceLifecycle
 import Synchronization
 
@@ -10,10 +9,7 @@ import Synchronization
 /// away (the run was declared lost) means this executor must stop: `isHeld`
 /// turns false and `lost` is called.
 final class LeaseKeeper: Service, @unchecked Sendable {
-    private let db: MDatabase
-    private let runId: Int64
-    private let holder: String
-    private let leaseSeconds: Double
+    private let renew: @Sendable () throws -> Bool
     private let interval: Double
     private let held = Atomic<Bool>(true)
     private let stopped = Atomic<Bool>(false)
@@ -21,12 +17,9 @@ final class LeaseKeeper: Service, @unchecked Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let lost: @Sendable () -> Void
 
-    init(db: MDatabase, runId: Int64, holder: String, leaseSeconds: Double, intervalMilliseconds: Int,
-         lost: @escaping @Sendable () -> Void) {
-        self.db = db
-        self.runId = runId
-        self.holder = holder
-        self.leaseSeconds = leaseSeconds
+    /// `renew` renews the lease once (false: it is not ours any more).
+    init(intervalMilliseconds: Int, renew: @escaping @Sendable () throws -> Bool, lost: @escaping @Sendable () -> Void) {
+        self.renew = renew
         self.interval = Double(intervalMilliseconds) / 1000
         self.lost = lost
     }
@@ -44,7 +37,7 @@ final class LeaseKeeper: Service, @unchecked Sendable {
                     while !stopped.load(ordering: .acquiring) {
                         if wake.wait(timeout: .now() + wait) == .success { continue }
                         do {
-                            guard try db.renewLease(runId: runId, workerId: holder, leaseSeconds: leaseSeconds) else {
+                            guard try renew() else {
                                 held.store(false, ordering: .releasing)
                                 lost()
                                 break

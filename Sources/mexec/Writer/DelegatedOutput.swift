@@ -57,13 +57,8 @@ final class DelegatedOutput {
         var streams: [Stream]
     }
 
-    /// What the writer tells executors after a commit.
-    enum Notice {
-        case drain(client: Int32)
-        case ended(client: Int32)
-        /// The run's output reached its cap (its executor may stop the run for it).
-        case capped(client: Int32)
-    }
+    /// What the writer tells an executor after a round: `drain`, `streamsEnded` or `outputCapped`.
+    typealias Notice = (client: Int32, reply: WriterReply)
 
     private var runs: [Int64: Run] = [:]
     private let epoll: Int32
@@ -186,7 +181,7 @@ final class DelegatedOutput {
                         events.append(OutputEncoding.capNotice(capBytes: run.capBytes))
                         capsOutput = true
                         run.capped = true
-                        notices.append(.capped(client: run.client))
+                        notices.append((run.client, .outputCapped))
                     } else {
                         events.append(NewEvent(EventType.output, json: OutputEncoding.json(stream: run.streams[index].name, bytes: piece)))
                         run.stored += count
@@ -216,7 +211,7 @@ final class DelegatedOutput {
         runs[runId] = run
         var notices = consume(runId: runId)
         if let run = runs[runId], run.streams.allSatisfy(\.ended) {
-            notices.append(.ended(client: run.client))
+            notices.append((run.client, .streamsEnded))
             remove(runId: runId)
         }
         return notices
@@ -267,7 +262,7 @@ final class DelegatedOutput {
             }
         }
         runs[runId] = run
-        return full ? [.drain(client: run.client)] : []
+        return full ? [(run.client, .drain)] : []
     }
 
     /// The complete characters new in `stream` since what it took, in pieces

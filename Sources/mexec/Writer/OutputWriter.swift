@@ -79,10 +79,7 @@ private final class WriterLoop {
     }
 
     /// An executor's own events, waiting for the round's commit.
-    private struct Posted {
-        let fd: Int32
-        let batch: OutputBatch
-    }
+    private typealias Posted = (fd: Int32, batch: OutputBatch)
 
     private let db: MDatabase
     private let socketPath: String
@@ -256,8 +253,7 @@ private final class WriterLoop {
             logger.info("run \(run.id): reading its \(streams.joined(separator: " and ")) here (delegated by its executor)")
         case .events(let batch, let events):
             guard let run = clients[fd]?.run else { return refuse(fd, "events came before a hello") }
-            posted.append(Posted(fd: fd, batch: OutputBatch(runId: run.id, workerId: run.workerId, number: batch,
-                                                            events: events.map(\.event))))
+            posted.append((fd, OutputBatch(runId: run.id, workerId: run.workerId, number: batch, events: events.map(\.event))))
         }
     }
 
@@ -292,13 +288,7 @@ private final class WriterLoop {
 
     /// Tells executors what became of their delegated output.
     private func tell(_ notices: [DelegatedOutput.Notice]) {
-        for notice in notices {
-            switch notice {
-            case .drain(let client): send(.drain, to: client)
-            case .ended(let client): send(.streamsEnded, to: client)
-            case .capped(let client): send(.outputCapped, to: client)
-            }
-        }
+        for (client, reply) in notices { send(reply, to: client) }
     }
 
     /// Looks at every watched run's requests when due and rings the executors
