@@ -133,20 +133,23 @@ final class WriterLink: @unchecked Sendable {
                     "no output writer answered for about \(seconds) s (the daemon was stopped or restarting): this run's output waited in its pipes meanwhile"))]))])
             }
             waitingSince = nil
-            follow(fd)
+            let answered = follow(fd)
             close(fd)
             takeBack()
             if refusal != nil { break }
+            // A writer that dropped the connection unanswered (refused it, or was dying) is not asked again at once.
+            if !answered && sleep(milliseconds: Defaults.outputWriterReconnectMilliseconds) { break }
         }
         state.withLock { _delegated = false }
         finished.signal()
     }
 
-    /// Sends the hello, the outbox and the delegation, then answers the writer until the connection ends (or `stop()`).
-    private func follow(_ fd: Int32) {
+    /// Sends the hello, the outbox and the delegation, then answers the writer
+    /// until the connection ends (or `stop()`); false if the writer never answered the hello.
+    private func follow(_ fd: Int32) -> Bool {
         var rung = false
         guard UnixSocket.writeAll(fd: fd, WriterProtocol.frame(WriterMessage.hello(version: WriterProtocol.version, runId: runId,
-                                                                                   workerId: holder))) else { return }
+                                                                                   workerId: holder))) else { return rung }
         // What was sent on a lost connection may be stored or not: its batch numbers tell the writer.
         // Events go before the delegation, ahead of the output read after it.
         var sent = 0
@@ -162,26 +165,26 @@ final class WriterLink: @unchecked Sendable {
             }
             for item in pending.dropFirst(sent) {
                 guard UnixSocket.writeAll(fd: fd, WriterProtocol.frame(WriterMessage.events(batch: item.number, events: item.events))) else {
-                    return
+                    return rung
                 }
             }
             sent = pending.count
             if !delegated {
-                guard delegate(fd) else { return }
+                guard delegate(fd) else { return rung }
                 delegated = true
             }
             var pfds = [pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0), pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
-            if poll(&pfds, 2, -1) < 0 && errno != EINTR { return }
+            if poll(&pfds, 2, -1) < 0 && errno != EINTR { return rung }
             if pfds[0].revents != 0 {
                 while read(wake.read, &scratch, scratch.count) > 0 {}
-                if state.withLock({ stopping }) { return }
+                if state.withLock({ stopping }) { return rung }
             }
             guard pfds[1].revents != 0 else { continue }
             let n = scratch.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return }
+            guard n > 0 else { return rung }
             buffer += scratch[0..<n]
-            guard let replies = try? WriterProtocol.unframe(WriterReply.self, from: &buffer) else { return }
+            guard let replies = try? WriterProtocol.unframe(WriterReply.self, from: &buffer) else { return rung }
             for reply in replies {
                 switch reply {
                 case .requestsWaiting:
@@ -207,14 +210,13 @@ final class WriterLink: @unchecked Sendable {
                 case .refused(let why):
                     logger.warning("run \(runId): output no longer accepted (\(why))")
                     state.withLock { _refusal = why }
-                    return
+                    return rung
                 case .notAllowed(let why):
                     logger.warning("the shared writer refused this executor (\(why)); trying again in a second")
-                    _ = sleep(milliseconds: Defaults.outputWriterReconnectMilliseconds)
-                    return
+                    return false
                 case .failed(let why):
                     logger.warning("the shared writer could not store this run's events (\(why)); sending them again")
-                    return
+                    return rung
                 }
             }
         }
