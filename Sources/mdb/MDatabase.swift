@@ -11,6 +11,8 @@ public final class MDatabase: Sendable {
     public let path: String
     /// The GRDB pool: one writer and several readers (WAL).
     public let pool: DatabasePool
+    /// The search index's own file beside it (`<path>-search`), opened when first used.
+    let searchFile: SearchFile
 
     /// How a write is made durable before it returns.
     public enum Durability: Sendable {
@@ -28,6 +30,7 @@ public final class MDatabase: Sendable {
     /// this connection (a writer whose checkpoints another thread runs).
     public init(path: String, create: Bool = false, migrate: Bool = true, autoCheckpointPages: Int? = nil) throws {
         self.path = path
+        searchFile = SearchFile(busPath: path)
         WALWriteBuffer.install()
         let fm = FileManager.default
         if !fm.fileExists(atPath: path) {
