@@ -8,21 +8,40 @@ func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("mstress: \(message)\n".utf8))
     exit(2)
 }
-guard args.count >= 3 else { fail("usage: mstress claim|append|resolve|tail|walwrites|fill DB …") }
+guard args.count >= 3 else { fail("usage: mstress claim|claim-finish|append|resolve|tail|walwrites|fill DB …") }
 let db: MDatabase
 do { db = try MDatabase(path: args[2]) } catch { fail("\(error)") }
 var out = ""
 
 switch args[1] {
 case "claim":
-    // claim DB WORKER [START_MS]: at wall-clock START_MS (so that all racers start
-    // together), claim until the queue is empty, print each claimed id.
+    // claim DB WORKER [START_MS [LIMIT]]: at wall-clock START_MS (so that all racers
+    // start together), claim until the queue is empty (or LIMIT runs are active),
+    // print each claimed id.
     let worker = args[3]
     if args.count > 4, let startMs = Double(args[4]) {
         let wait = startMs / 1000 - Date().timeIntervalSince1970
         if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
     }
-    while let run = try db.claimNextRun(workerId: worker) { out += "\(run.id)\n" }
+    let limit = args.count > 5 ? Int(args[5])! : .max
+    while let run = try db.claimNextRun(workerId: worker, activeLimit: limit) { out += "\(run.id)\n" }
+case "claim-finish":
+    // claim-finish DB WORKER LIMIT START_MS: from START_MS, claim while fewer than
+    // LIMIT runs are active and finish each claimed run at once, until no run is
+    // queued; print each claimed id.
+    let worker = args[3], limit = Int(args[4])!
+    let wait = Double(args[5])! / 1000 - Date().timeIntervalSince1970
+    if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
+    while true {
+        if let run = try db.claimNextRun(workerId: worker, activeLimit: limit) {
+            out += "\(run.id)\n"
+            try db.finishRun(runId: run.id, status: .succeeded, exitCode: 0, workerId: worker)
+        } else if try db.runs(limit: 1, status: .queued).isEmpty {
+            break
+        } else {
+            sched_yield()  // every slot is taken: let a racer finish its run
+        }
+    }
 case "append":
     // append DB RUN COUNT BATCH TAG: append COUNT events in batches of BATCH.
     let runId = Int64(args[3])!, count = Int(args[4])!, batch = Int(args[5])!, tag = args[6]
