@@ -13,7 +13,6 @@ final class RawStatement {
 
     /// Opens `path` (read-only unless `writable`) and prepares `sql`.
     init(path: String, sql: String, writable: Bool = false) throws {
-        WALWriteBuffer.install()
         var connection: OpaquePointer?
         let flags = (writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX
         guard sqlite3_open_v2(path, &connection, flags, nil) == SQLITE_OK, let connection else {
