@@ -27,11 +27,13 @@ public final class MDatabase: Sendable {
     /// Opens (and with `create`, creates) the database at `path` and applies
     /// pending migrations. Throws `MDBError` with an actionable message.
     /// `autoCheckpointPages` raises SQLite's automatic checkpoint threshold for
-    /// this connection (a writer whose checkpoints another thread runs).
-    public init(path: String, create: Bool = false, migrate: Bool = true, autoCheckpointPages: Int? = nil) throws {
+    /// this connection (a writer whose checkpoints another thread runs);
+    /// `walWriteBuffer` opens it through `WALWriteBuffer`'s VFS (a writer that
+    /// commits many times a second).
+    public init(path: String, create: Bool = false, migrate: Bool = true, autoCheckpointPages: Int? = nil,
+                walWriteBuffer: Bool = false) throws {
         self.path = path
         searchFile = SearchFile(busPath: path)
-        WALWriteBuffer.install()
         let fm = FileManager.default
         if !fm.fileExists(atPath: path) {
             guard create else { throw MDBError.databaseMissing(path: path) }
@@ -56,7 +58,8 @@ public final class MDatabase: Sendable {
             if let autoCheckpointPages { try db.execute(sql: "PRAGMA wal_autocheckpoint = \(autoCheckpointPages)") }
         }
         do {
-            pool = try DatabasePool(path: path, configuration: config)
+            let opened = walWriteBuffer && WALWriteBuffer.available ? WALWriteBuffer.uri(path) : path
+            pool = try DatabasePool(path: opened, configuration: config)
             try pool.read { db in _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
         } catch let error as DatabaseError {
             throw MDBError.notADatabase(path: path, detail: error.message ?? "\(error.resultCode)")

@@ -20,9 +20,7 @@ final class AgentSocketServer: @unchecked Sendable {
     /// Binds and listens at `path` (mode 0600).
     init(path: String) throws {
         self.path = path
-        do { listener = try UnixSocket.listen(path: path, backlog: 16) } catch let failure as UnixSocket.Failure {
-            throw SpawnError(description: "agent socket: \(failure.description)")
-        }
+        listener = try UnixSocket.listen(path: path, backlog: 16)
     }
 
     /// Serves connections on background threads until `stop()`.
