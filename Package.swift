@@ -105,8 +105,12 @@ let package = Package(
         // Test support: locating the built executables, temp folders, polling with deadlines.
         .target(name: "MTestSupport", dependencies: ["mdb"], path: "Tests/MTestSupport"),
         // A tiny process per bus primitive, so tests can race real processes.
-        .executableTarget(name: "mstress", dependencies: ["mdb"], path: "Tests/mstress"),
-        .testTarget(name: "mdbTests", dependencies: ["mdb", "MTestSupport"]),
+        .executableTarget(
+            name: "mstress",
+            dependencies: ["mdb", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
+            path: "Tests/mstress"
+        ),
+        .testTarget(name: "mdbTests", dependencies: ["mdb", "MProcess", "MTestSupport"]),
         .testTarget(name: "mcliTests", dependencies: ["mdb", "MProcess", "MTestSupport"]),
         .testTarget(name: "mgitTests", dependencies: ["mgit", "MProcess", "MTestSupport"]),
         .testTarget(name: "magentTests", dependencies: ["magent"]),

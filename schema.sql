@@ -156,17 +156,6 @@ CREATE TABLE action_tokens (
     created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     UNIQUE (approval_id, notifier_id)
 );
-CREATE VIRTUAL TABLE search_text USING fts5 (
-    text,
-    run_id UNINDEXED,
-    seq UNINDEXED,
-    tokenize = 'unicode61 remove_diacritics 2'
-);
-CREATE TABLE search_cursor (
-    id              INTEGER PRIMARY KEY CHECK (id = 1),
-    after_event_id  INTEGER NOT NULL DEFAULT 0 CHECK (after_event_id >= 0),
-    updated_at      TEXT
-);
 CREATE TABLE push_keys (
     id             INTEGER PRIMARY KEY CHECK (id = 1),
     vapid_private  TEXT NOT NULL,                    -- base64url P-256 private scalar (32 bytes)
@@ -194,4 +183,11 @@ CREATE TABLE web_listeners (
     public_url   TEXT,                               -- --public-url, when behind a reverse proxy
     started_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     stopped_at   TEXT
+);
+-- Which database this is: the search index's file beside it (`<db>-search`,
+-- holding `search_text` and `search_cursor`, see docs/DATABASE.md) checks it
+-- indexes this one and not another copied in its place.
+CREATE TABLE database_id (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    value  TEXT NOT NULL
 );

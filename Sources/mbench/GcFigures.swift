@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import mdb
 
 /// What `mcli gc` took in the loaded latency scenario with gc, and the seeding of what it deletes.
 final class GcFigures: @unchecked Sendable {
@@ -44,11 +45,10 @@ final class GcFigures: @unchecked Sendable {
     /// is indexed long before gc deletes it; measuring gc while the index
     /// catches up with a million seeded lines would charge gc for the indexer).
     static func waitForSearchIndex(databasePath: String, timeout: Double) throws {
-        let queue = try DatabaseQueue(path: databasePath)
+        let db = try MDatabase(path: databasePath, migrate: false)
         let deadline = Date().addingTimeInterval(timeout)
-        let sql = "SELECT coalesce((SELECT after_event_id FROM search_cursor), 0) >= coalesce((SELECT max(id) FROM events), 0)"
         while Date() < deadline {
-            if try queue.read({ try Bool.fetchOne($0, sql: sql) }) == true { return }
+            if try db.searchCursor() >= db.lastEventId() { return }
             usleep(100_000)
         }
         throw Cluster.SetupError(description: "the search index did not catch up with the seeded events within \(Int(timeout)) s")

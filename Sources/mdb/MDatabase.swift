@@ -11,6 +11,8 @@ public final class MDatabase: Sendable {
     public let path: String
     /// The GRDB pool: one writer and several readers (WAL).
     public let pool: DatabasePool
+    /// The search index's own file beside it (`<path>-search`), opened when first used.
+    let searchFile: SearchFile
 
     /// How a write is made durable before it returns.
     public enum Durability: Sendable {
@@ -25,10 +27,13 @@ public final class MDatabase: Sendable {
     /// Opens (and with `create`, creates) the database at `path` and applies
     /// pending migrations. Throws `MDBError` with an actionable message.
     /// `autoCheckpointPages` raises SQLite's automatic checkpoint threshold for
-    /// this connection (a writer whose checkpoints another thread runs).
-    public init(path: String, create: Bool = false, migrate: Bool = true, autoCheckpointPages: Int? = nil) throws {
+    /// this connection (a writer whose checkpoints another thread runs);
+    /// `walWriteBuffer` opens it through `WALWriteBuffer`'s VFS (a writer that
+    /// commits many times a second).
+    public init(path: String, create: Bool = false, migrate: Bool = true, autoCheckpointPages: Int? = nil,
+                walWriteBuffer: Bool = false) throws {
         self.path = path
-        WALWriteBuffer.install()
+        searchFile = SearchFile(busPath: path)
         let fm = FileManager.default
         if !fm.fileExists(atPath: path) {
             guard create else { throw MDBError.databaseMissing(path: path) }
@@ -53,7 +58,8 @@ public final class MDatabase: Sendable {
             if let autoCheckpointPages { try db.execute(sql: "PRAGMA wal_autocheckpoint = \(autoCheckpointPages)") }
         }
         do {
-            pool = try DatabasePool(path: path, configuration: config)
+            let opened = walWriteBuffer && WALWriteBuffer.available ? WALWriteBuffer.uri(path) : path
+            pool = try DatabasePool(path: opened, configuration: config)
             try pool.read { db in _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
         } catch let error as DatabaseError {
             throw MDBError.notADatabase(path: path, detail: error.message ?? "\(error.resultCode)")

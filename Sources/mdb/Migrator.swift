@@ -42,6 +42,7 @@ public enum Migrator {
         Migration(version: 10, name: "push_subscriptions", sql: text(PackageResources._010_push_subscriptions_sql)),
         Migration(version: 12, name: "web_listeners", sql: text(PackageResources._012_web_listeners_sql)),
         Migration(version: 13, name: "output_counts", sql: text(PackageResources._013_output_counts_sql)),
+        Migration(version: 14, name: "search_file", sql: text(PackageResources._014_search_file_sql)),
     ]
 
     /// The newest schema version this build knows.

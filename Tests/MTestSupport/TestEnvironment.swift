@@ -131,7 +131,7 @@ extension Exec {
     /// config, the way test fixtures build repositories; throws on failure.
     @discardableResult
     public static func git(_ cwd: String, _ args: [String]) throws -> String {
-        let r = try run("/usr/bin/git", ["-C", cwd] + args, env: [
+        let r = try run("/usr/bin/env", ["git", "-C", cwd] + args, env: [
             "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null",
             "GIT_AUTHOR_NAME": "Fixture", "GIT_AUTHOR_EMAIL": "fixture@example.com",
             "GIT_COMMITTER_NAME": "Fixture", "GIT_COMMITTER_EMAIL": "fixture@example.com",

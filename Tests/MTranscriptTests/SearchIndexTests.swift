@@ -32,7 +32,10 @@ private struct Fixture {
         return steps
     }
 
-    func rows() throws -> Int { try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM search_text") ?? 0 } }
+    /// Rows in the index's own file, read straight from it.
+    func rows() throws -> Int {
+        try DatabaseQueue(path: tmp.dbPath + "-search").read { try Int.fetchOne($0, sql: "SELECT count(*) FROM search_text") ?? 0 }
+    }
 }
 
 @Suite struct SearchIndexTests {
@@ -163,5 +166,60 @@ private struct Fixture {
         for empty in ["  \n ", "\u{0}", "\u{1}\u{2}\u{3}"] {
             #expect(throws: MDBError.self) { _ = try f.db.search(empty, limit: 10) }
         }
+    }
+}
+
+@Suite struct SearchFileTests {
+    @Test func indexWritesNeverWaitForTheBusWriteLockNorOutputForTheIndexs() throws {
+        let f = try Fixture()
+        try f.run((0..<300).map { "line \($0) of a busy run" })
+        // Another process holds the bus's write lock (as the shared writer does between its rounds).
+        let bus = try DatabaseQueue(path: f.tmp.dbPath)
+        try bus.writeWithoutTransaction { db in
+            try db.execute(sql: "BEGIN IMMEDIATE")
+            defer { try? db.execute(sql: "ROLLBACK") }
+            let started = Date()
+            let steps = try f.indexAll(batch: 100)
+            #expect(steps.map(\.events).reduce(0, +) == 301, "every event indexed (300 lines + run.created)")
+            #expect(Date().timeIntervalSince(started) < 2, "the index's writes took no lock of the bus")
+            #expect(try f.db.search("busy", limit: 500).count == 300)
+        }
+        // And the other way: the index's file locked, output is still committed at once.
+        let index = try DatabaseQueue(path: f.tmp.dbPath + "-search")
+        try index.writeWithoutTransaction { db in
+            try db.execute(sql: "BEGIN IMMEDIATE")
+            defer { try? db.execute(sql: "ROLLBACK") }
+            let started = Date()
+            try f.run(["committed while the index is locked"])
+            #expect(Date().timeIntervalSince(started) < 2)
+        }
+    }
+
+    @Test func anIndexOfAnotherDatabaseOrOfALaterCopyIsRebuilt() throws {
+        let a = try Fixture()
+        try a.run(["written to database a"])
+        _ = try a.indexAll()
+        #expect(try a.db.search("written", limit: 10).count == 1)
+        try DatabaseQueue(path: a.tmp.dbPath + "-search").writeWithoutTransaction { _ = try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+
+        // Another database: the index file copied beside it indexes nothing of it.
+        let b = TempDir()
+        let other = try MDatabase(path: b.dbPath, create: true)
+        try FileManager.default.copyItem(atPath: a.tmp.dbPath + "-search", toPath: b.dbPath + "-search")
+        #expect(try other.searchCursor() == 0)
+        #expect(try other.search("written", limit: 10).isEmpty)
+
+        // An older copy of the same database (its events end before the cursor): rebuilt too.
+        let c = TempDir()
+        try a.db.backup(to: c.dbPath)
+        try a.run(["more lines after the copy"])
+        _ = try a.indexAll()
+        try DatabaseQueue(path: a.tmp.dbPath + "-search").writeWithoutTransaction { _ = try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        try FileManager.default.copyItem(atPath: a.tmp.dbPath + "-search", toPath: c.dbPath + "-search")
+        let older = try MDatabase(path: c.dbPath)
+        #expect(try older.searchCursor() == 0, "the index had passed the copy's last event")
+        _ = try SearchIndexing.step(older)
+        #expect(try older.search("written", limit: 10).count == 1)
+        #expect(try older.search("after", limit: 10).isEmpty)
     }
 }

@@ -95,6 +95,17 @@ func output(_ text: String) -> NewEvent { NewEvent(EventType.output, ["stream": 
         #expect(try db.claimNextRun(workerId: "w3") == nil)
     }
 
+    @Test func aClaimStopsAtTheLimitOfActiveRuns() throws {
+        let (_, db) = try freshDatabase()
+        for i in 0..<3 { _ = try db.createRun(NewRun(spec: RunSpec(command: "echo \(i)"))) }
+        let first = try #require(try db.claimNextRun(workerId: "a", activeLimit: 2))
+        _ = try db.requestApproval(runId: first.id, NewApproval(title: "ok?"))
+        #expect(try db.claimNextRun(workerId: "b", activeLimit: 2) != nil)
+        #expect(try db.claimNextRun(workerId: "c", activeLimit: 2) == nil, "a run waiting for approval holds its slot")
+        try db.finishRun(runId: first.id, status: .succeeded, exitCode: 0)
+        #expect(try db.claimNextRun(workerId: "c", activeLimit: 2) != nil)
+    }
+
     @Test func aLeaseCanOnlyBeRenewedByItsHolder() throws {
         let (_, db) = try freshDatabase()
         let run = try db.createRun(NewRun(spec: RunSpec(command: "a")))

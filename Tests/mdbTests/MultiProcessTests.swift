@@ -39,6 +39,45 @@ func race(_ count: Int, _ args: @escaping @Sendable (Int) -> [String]) throws ->
         #expect(owners == results.filter { !$0.stdout.isEmpty }.count)
     }
 
+    @Test func racingClaimersTakeNoMoreRunsThanTheLimit() throws {
+        let (tmp, db) = try freshDatabase()
+        for i in 0..<60 { _ = try db.createRun(NewRun(spec: RunSpec(command: "echo \(i)"))) }
+        let limit = 3
+        try failWritesOverTheLimit(db, limit)
+        let startMs = String(Int((Date().timeIntervalSince1970 + 2) * 1000))
+        let results = try race(6) { ["claim", tmp.dbPath, "daemon-\($0)", startMs, String(limit)] }
+        #expect(results.allSatisfy { $0.status == 0 }, "\(results.map(\.stderr))")
+        let claimed = results.flatMap { $0.stdout.split(separator: "\n").map { Int64($0)! } }
+        #expect(claimed.count == limit, "six daemons, each told to run at most \(limit), claimed \(claimed.count)")
+        #expect(try db.activeRunCount() == limit)
+    }
+
+    @Test func racingDaemonsNeverRunMoreThanTheirConcurrency() throws {
+        let (tmp, db) = try freshDatabase()
+        let total = 120, limit = 2
+        for i in 0..<total { _ = try db.createRun(NewRun(spec: RunSpec(command: "echo \(i)"))) }
+        try failWritesOverTheLimit(db, limit)
+        let startMs = String(Int((Date().timeIntervalSince1970 + 2) * 1000))
+        let results = try race(6) { ["claim-finish", tmp.dbPath, "daemon-\($0)", String(limit), startMs] }
+        #expect(results.allSatisfy { $0.status == 0 }, "\(results.map(\.stderr))")
+        let claimed = results.flatMap { $0.stdout.split(separator: "\n").map { Int64($0)! } }
+        #expect(claimed.count == total)
+        #expect(Set(claimed).count == total)
+        #expect(results.filter { !$0.stdout.isEmpty }.count > 1, "the daemons really raced")
+        #expect(try db.runs(limit: 1000, status: .succeeded).count == total)
+    }
+
+    /// From now on any write that leaves more runs active than `limit` fails, and with it its claimer.
+    private func failWritesOverTheLimit(_ db: MDatabase, _ limit: Int) throws {
+        try db.write { db in
+            try db.execute(sql: """
+                CREATE TRIGGER test_over_the_limit AFTER UPDATE OF status ON runs
+                WHEN (SELECT count(*) FROM runs WHERE status IN ('running', 'waiting_approval')) > \(limit)
+                BEGIN SELECT RAISE(ABORT, 'more runs active than the limit'); END
+                """)
+        }
+    }
+
     @Test func concurrentAppendersKeepEverySeqContiguous() throws {
         let (tmp, db) = try freshDatabase()
         let runs = try (0..<2).map { _ in try db.createRun(NewRun(spec: RunSpec(command: "x"))) }

@@ -134,6 +134,8 @@ struct Restore: AsyncParsableCommand {
                 }
                 throw CLIError(description: "cannot copy \(source) to \(target) (\(error.localizedDescription)): the previous database is back in place, nothing was changed; check the disk space and the directory's permissions")
             }
+            // The search index beside it indexed the database now aside; mweb rebuilds it from the restored events.
+            for suffix in ["-search", "-search-wal", "-search-shm"] { try? FileManager.default.removeItem(atPath: target + suffix) }
             OperationLog.info("restore: done", ["path": "\(target)", "source": "\(source)", "kept": "\(kept ?? "")"])
             Output.line("restored \(target) from \(source): \(summary.runs) runs, \(summary.events) events"
                 + (kept.map { "; the previous database is kept as \($0)" } ?? ""))

@@ -26,18 +26,6 @@ public final class ChangeWatch: @unchecked Sendable {
     private var walName: String { fileName + "-wal" }
     private let queue = DispatchQueue(label: "m.changewatch")
 
-    /// Everything that can go wrong watching the database.
-    public enum WatchError: Error, CustomStringConvertible {
-        case cannotOpen(path: String, message: String)
-        case queryFailed(message: String)
-
-        public var description: String {
-            switch self {
-            case .cannotOpen(let path, let message): return "cannot watch \(path) for changes: \(message)"
-            case .queryFailed(let message): return "checking the database for changes failed: \(message)"
-            }
-        }
-    }
 
     /// Opens its own read-only connection to the database at `path` and, with
     /// `notify` and where the kernel offers it, an inotify watch on the
@@ -63,7 +51,7 @@ public final class ChangeWatch: @unchecked Sendable {
     public func changed() throws -> Bool {
         looks += 1
         guard let version = try self.version.row({ sqlite3_column_int64($0, 0) }) else {
-            throw WatchError.queryFailed(message: "PRAGMA data_version returned no row")
+            throw RawStatementError.queryFailed(path: version.path, message: "PRAGMA data_version returned no row")
         }
         defer { lastVersion = version }
         return version != lastVersion

@@ -27,7 +27,7 @@ public final class Checkpointer: @unchecked Sendable {
         var logFrames: Int32 = 0, copied: Int32 = 0
         let rc = sqlite3_wal_checkpoint_v2(version.connection, nil, SQLITE_CHECKPOINT_PASSIVE, &logFrames, &copied)
         guard rc == SQLITE_OK || rc == SQLITE_BUSY else {
-            throw ChangeWatch.WatchError.queryFailed(message: version.lastError)
+            throw RawStatementError.checkpointFailed(path: version.path, message: version.lastError)
         }
         return Int(copied)
     }

@@ -33,9 +33,8 @@ extension MDatabase {
         return found
     }
 
-    /// How many runs are claimed and unfinished (M runs on a single host, so
-    /// this is what a daemon weighs against its concurrency, even after a
-    /// restart while executors of the previous daemon are still running).
+    /// How many runs are claimed and unfinished, on the whole host (the
+    /// daemon's status line; the claim counts them itself, in its statement).
     public func activeRunCount() throws -> Int {
         try read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM runs WHERE status IN ('running', 'waiting_approval')") ?? 0

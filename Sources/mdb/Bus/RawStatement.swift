@@ -7,25 +7,27 @@ import GRDBSQLite
 final class RawStatement {
     /// The connection, for calls beyond the statement (a checkpoint).
     let connection: OpaquePointer
+    /// The database file, for error messages.
+    let path: String
     private let statement: OpaquePointer
 
     /// Opens `path` (read-only unless `writable`) and prepares `sql`.
     init(path: String, sql: String, writable: Bool = false) throws {
-        WALWriteBuffer.install()
         var connection: OpaquePointer?
         let flags = (writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX
         guard sqlite3_open_v2(path, &connection, flags, nil) == SQLITE_OK, let connection else {
             let message = connection.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close(connection)
-            throw ChangeWatch.WatchError.cannotOpen(path: path, message: message)
+            throw RawStatementError.cannotOpen(path: path, message: message)
         }
         sqlite3_busy_timeout(connection, 1000)
         var statement: OpaquePointer?
         guard sqlite3_prepare_v2(connection, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
             let message = String(cString: sqlite3_errmsg(connection))
             sqlite3_close(connection)
-            throw ChangeWatch.WatchError.cannotOpen(path: path, message: message)
+            throw RawStatementError.cannotPrepare(path: path, message: message)
         }
+        self.path = path
         self.connection = connection
         self.statement = statement
     }
@@ -48,7 +50,7 @@ final class RawStatement {
         switch sqlite3_step(statement) {
         case SQLITE_ROW: return read(statement)
         case SQLITE_DONE: return nil
-        default: throw ChangeWatch.WatchError.queryFailed(message: lastError)
+        default: throw RawStatementError.queryFailed(path: path, message: lastError)
         }
     }
 
@@ -60,7 +62,7 @@ final class RawStatement {
             switch sqlite3_step(statement) {
             case SQLITE_ROW: read(statement)
             case SQLITE_DONE: return
-            default: throw ChangeWatch.WatchError.queryFailed(message: lastError)
+            default: throw RawStatementError.queryFailed(path: path, message: lastError)
             }
         }
     }

@@ -41,25 +41,30 @@ public struct SearchDocument: Sendable, Equatable {
     }
 }
 
-/// The search index (`search_text`, FTS5) and its cursor (`search_cursor`).
-/// Indexing is two steps so that the write lock is held only for the inserts:
-/// `searchBacklog` reads the next events in a read transaction, the caller
-/// turns them into text off any transaction, and `indexSearchDocuments`
-/// inserts them and moves the cursor in one short write.
+/// The search index (`search_text`, FTS5) and its cursor (`search_cursor`),
+/// in a file of their own beside the bus (`SearchFile` says why).
+/// Indexing is two steps so that the index's write lock is held only for the
+/// inserts: `searchBacklog` reads the next events, the caller turns them into
+/// text off any transaction, and `indexSearchDocuments` inserts them and moves
+/// the cursor in one short write.
 extension MDatabase {
+    /// The index's connections, opened (the file created or rebuilt if needed) on first use.
+    private var searchConnections: (writer: DatabaseQueue, reader: DatabaseQueue) {
+        get throws { try searchFile.connections(create: true, bus: self)! }
+    }
+
     /// How far the index got: every event with an id up to this was looked at.
     public func searchCursor() throws -> Int64 {
-        try read { try Int64.fetchOne($0, sql: "SELECT after_event_id FROM search_cursor WHERE id = 1") ?? 0 }
+        try searchConnections.reader.read { try Int64.fetchOne($0, sql: "SELECT after_event_id FROM search_cursor WHERE id = 1") ?? 0 }
     }
 
     /// The next `limit` events after the cursor, in id order, and the cursor they follow.
     public func searchBacklog(limit: Int) throws -> (after: Int64, events: [Event]) {
-        try read { db in
-            let after = try Int64.fetchOne(db, sql: "SELECT after_event_id FROM search_cursor WHERE id = 1") ?? 0
-            let events = try Event.fetchAll(db.cachedStatement(sql: Event.afterIdSQL),
-                                            arguments: [after, max(1, min(limit, Defaults.maxEventPageSize))])
-            return (after, events)
+        let after = try searchCursor()
+        let events = try read { db in
+            try Event.fetchAll(db.cachedStatement(sql: Event.afterIdSQL), arguments: [after, max(1, min(limit, Defaults.maxEventPageSize))])
         }
+        return (after, events)
     }
 
     /// Inserts `documents` and moves the cursor from `after` to `through`, in
@@ -68,7 +73,8 @@ extension MDatabase {
     /// was deleted meanwhile (`mcli gc`) is left out, so no row outlives its event.
     @discardableResult
     public func indexSearchDocuments(_ documents: [SearchDocument], after: Int64, through: Int64) throws -> Bool {
-        try write { db in
+        return try searchFile.write(try searchConnections.writer) { db in
+            // The cursor's UPDATE comes first: the write lock is held before anything is read.
             let moved = try db.cachedStatement(sql: """
                 UPDATE search_cursor SET after_event_id = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
                 WHERE id = 1 AND after_event_id = ?
@@ -77,7 +83,7 @@ extension MDatabase {
             guard db.changesCount == 1 else { return false }
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO search_text (rowid, text, run_id, seq)
-                SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM events WHERE id = ?)
+                SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM bus.events WHERE id = ?)
                 """)
             for document in documents {
                 try insert.execute(arguments: [document.eventId, document.text, document.runId, document.seq, document.eventId])
@@ -102,15 +108,17 @@ extension MDatabase {
     }
 
     private func searchRows(_ match: String, terms: [String], limit: Int) throws -> [SearchHit] {
-        try read { db in
+        try searchConnections.reader.read { db in
+            // A row outlives its event only when gc was stopped between the two files' deletes: never shown.
             // FTS5's snippet() tokenises every match in a row: on a build log where each
             // of a chunk's thousand lines matches, that is seconds. The rows are found by
             // the index; the line to show is picked here, stopping at the first that fits.
             try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT search_text.rowid AS event_id, search_text.run_id AS run_id, search_text.seq AS seq,
                        search_text.text AS text, runs.title AS title
-                FROM search_text LEFT JOIN runs ON runs.id = search_text.run_id
-                WHERE search_text MATCH ? ORDER BY search_text.rowid DESC LIMIT ?
+                FROM search_text LEFT JOIN bus.runs AS runs ON runs.id = search_text.run_id
+                WHERE search_text MATCH ? AND EXISTS (SELECT 1 FROM bus.events WHERE events.id = search_text.rowid)
+                ORDER BY search_text.rowid DESC LIMIT ?
                 """), arguments: [match, max(1, min(limit, Defaults.maxEventPageSize))]).map { row in
                 let (snippet, marks) = SearchSnippet.make(text: row["text"] ?? "", terms: terms)
                 return SearchHit(runId: row["run_id"], seq: row["seq"], eventId: row["event_id"], title: row["title"],

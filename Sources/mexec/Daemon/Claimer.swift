@@ -42,7 +42,10 @@ struct Claimer: Service {
 
     private func claimWhileFree() {
         do {
-            while try db.activeRunCount() < concurrency, let run = try db.claimNextRun(workerId: workerId, leaseSeconds: leaseSeconds) {
+            // The limit is checked inside the claim's own statement: a daemon
+            // restarted beside the old one's executors, or a second daemon on
+            // the same file, counts every active run on the host.
+            while let run = try db.claimNextRun(workerId: workerId, leaseSeconds: leaseSeconds, activeLimit: concurrency) {
                 let holder = "exec:\(ProcessInfo.processInfo.hostName):\(run.id):\(UUID().uuidString.prefix(8).lowercased())"
                 logger.info("claimed run \(run.id)", metadata: ["run": "\(run.id)", "title": "\(run.title)"])
                 guard try db.transferLease(runId: run.id, from: workerId, to: holder, leaseSeconds: leaseSeconds) else {

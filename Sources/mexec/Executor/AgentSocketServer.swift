@@ -24,9 +24,7 @@ final class AgentSocketServer: Service, @unchecked Sendable {
     init(path: String, handler: @escaping @Sendable (AgentRequest) -> AgentResponse) throws {
         self.path = path
         self.handler = handler
-        do { listener = try UnixSocket.listen(path: path, backlog: 16) } catch let failure as UnixSocket.Failure {
-            throw SpawnError(description: "agent socket: \(failure.description)")
-        }
+        listener = try UnixSocket.listen(path: path, backlog: 16)
     }
 
     /// Serves connections until the task is cancelled; then the socket is closed and removed.

@@ -143,15 +143,7 @@ final class WorkspaceDiffs: @unchecked Sendable {
     private func exclusive<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
-        let box = LockedResult<Result<T, Error>>()
-        let done = DispatchSemaphore(value: 0)
-        // The task is awaited through the semaphore: this thread blocks until it ends.
-        Task {
-            do { box.set(.success(try await work())) } catch { box.set(.failure(error)) }
-            done.signal()
-        }
-        done.wait()
-        return try box.get()!.get()
+        return try CallingThreadExecutor.run(work)
     }
 
     /// The stored form of a diff.

@@ -29,7 +29,8 @@ struct OutputWriter: Service {
         // `ExecOptions.validate` refused a database path too long for it.
         guard let socketPath = Defaults.outputWriterSocketPath(databasePath: databasePath) else { return }
         // Its checkpoints run on another thread (below), not inside its commits.
-        let db = try MDatabase(path: databasePath, autoCheckpointPages: Defaults.outputWriterAutoCheckpointPages)
+        let db = try MDatabase(path: databasePath, autoCheckpointPages: Defaults.outputWriterAutoCheckpointPages,
+                               walWriteBuffer: true)
         let checkpointer = Unchecked(try Checkpointer(path: databasePath))
         let stop = Atomic<Bool>(false)
         let bells = try RequestBells(db: db)

@@ -4,8 +4,8 @@ import NIOPosix
 import ServiceLifecycle
 import mdb
 
-/// Fills the search index (`search_text`) from `events`, behind the output
-/// path, never inside it: on start (to catch up with what was committed
+/// Fills the search index (`search_text`, in its own file beside the bus:
+/// `SearchFile`) from `events`, behind the output path, never inside it: on start (to catch up with what was committed
 /// while no mweb ran) and whenever the tailer saw new output, it indexes
 /// batches until it has caught up, pausing between two so that executors
 /// take the write lock in between.
