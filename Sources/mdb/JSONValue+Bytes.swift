@@ -1,5 +1,5 @@
 /// JSON text written as bytes, for hot paths that never need a `String`
-/// (an agent's output on its way to the writer's socket).
+/// (an agent's output on its way into `output` events, `OutputEventData`).
 extension JSONValue {
     /// Appends `utf8` (valid UTF-8, which the caller has checked) as a quoted
     /// and escaped JSON string literal: the same text as `writeString`.

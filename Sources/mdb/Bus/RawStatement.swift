@@ -1,8 +1,8 @@
 import GRDBSQLite
 
 /// One prepared statement on a raw SQLite connection of its own: the cheap
-/// checks that run every tick (`PRAGMA data_version`, an executor's
-/// `RequestCheck`, the checkpointer) without a pool, a queue hop or a
+/// checks that run every tick (`PRAGMA data_version`, the writer's
+/// `RequestWatch`, the checkpointer) without a pool, a queue hop or a
 /// transaction left open. Not thread-safe: one owner uses it.
 final class RawStatement {
     /// The connection, for calls beyond the statement (a checkpoint).

@@ -47,7 +47,7 @@ final class WriterLink: @unchecked Sendable {
     private var _capReached = false
     private var _delegated = false
     private var stopping = false
-    /// Events posted and not acknowledged yet, oldest first, with their batch numbers once sent.
+    /// Events posted and not acknowledged yet, oldest first, with their batch numbers.
     private var outbox: [(number: Int64, events: [WireEvent])] = []
     private var nextBatch: Int64
     /// Every stream ended and all of it is stored.
@@ -106,7 +106,10 @@ final class WriterLink: @unchecked Sendable {
 
     /// Stores `events` through the writer after what was posted before (once, even across reconnections).
     func post(_ events: [NewEvent]) {
-        state.withLock { outbox.append((0, events.map(WireEvent.init))) }
+        state.withLock {
+            outbox.append((nextBatch, events.map(WireEvent.init)))
+            nextBatch += 1
+        }
         ring(wake.write)
     }
 
@@ -156,13 +159,7 @@ final class WriterLink: @unchecked Sendable {
         var delegated = ended
         var buffer: [UInt8] = []
         while true {
-            let pending = state.withLock { () -> [(number: Int64, events: [WireEvent])] in
-                for index in outbox.indices where outbox[index].number == 0 {
-                    outbox[index].number = nextBatch
-                    nextBatch += 1
-                }
-                return outbox
-            }
+            let pending = state.withLock { outbox }
             for item in pending.dropFirst(sent) {
                 guard UnixSocket.writeAll(fd: fd, WriterProtocol.frame(WriterMessage.events(batch: item.number, events: item.events))) else {
                     return rung
@@ -202,7 +199,7 @@ final class WriterLink: @unchecked Sendable {
                     state.withLock { _capReached = true }
                 case .stored(let batch):
                     state.withLock {
-                        let acknowledged = outbox.prefix { $0.number != 0 && $0.number <= batch }.count
+                        let acknowledged = outbox.prefix { $0.number <= batch }.count
                         outbox.removeFirst(acknowledged)
                         sent -= acknowledged
                     }

@@ -1,15 +1,5 @@
 import Foundation
 
-/// A flag threads can set and read.
-final class LockedFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    /// Whether `set()` was called.
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
-    /// Raises the flag (for good).
-    func set() { lock.lock(); value = true; lock.unlock() }
-}
-
 /// A value produced on one thread and read on another (nil until set).
 final class LockedResult<T>: @unchecked Sendable {
     private let lock = NSLock()

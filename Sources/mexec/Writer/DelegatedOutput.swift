@@ -173,17 +173,17 @@ final class DelegatedOutput {
                         // Exactly the cap is kept: the piece's head up to it, then the notice.
                         let head = Int(run.capBytes - run.stored)
                         if head > 0 {
-                            events.append(NewEvent(EventType.output, json: OutputEncoding.json(stream: run.streams[index].name,
+                            events.append(NewEvent(EventType.output, json: OutputEventData.json(stream: run.streams[index].name,
                                                                                                 bytes: Array(piece[..<head]))))
                             run.stored += Int64(head)
                             counts[run.streams[index].name] += Int64(head)
                         }
-                        events.append(OutputEncoding.capNotice(capBytes: run.capBytes))
+                        events.append(OutputEventData.capNotice(capBytes: run.capBytes))
                         capsOutput = true
                         run.capped = true
                         notices.append((run.client, .outputCapped))
                     } else {
-                        events.append(NewEvent(EventType.output, json: OutputEncoding.json(stream: run.streams[index].name, bytes: piece)))
+                        events.append(NewEvent(EventType.output, json: OutputEventData.json(stream: run.streams[index].name, bytes: piece)))
                         run.stored += count
                         counts[run.streams[index].name] += count
                     }
@@ -316,7 +316,7 @@ final class DelegatedOutput {
         var start = skip
         while start < count {
             let end = min(count, start + Defaults.outputEventMaxBytes)
-            let cut = end - OutputEncoding.incompleteTail(buffer[start..<end])
+            let cut = end - OutputEventData.incompleteTail(buffer[start..<end])
             if cut == start { break }
             pieces.append(Array(buffer[start..<cut]))
             start = cut

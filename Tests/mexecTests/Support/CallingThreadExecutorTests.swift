@@ -9,7 +9,7 @@ import Glibc
 @Suite struct CallingThreadExecutorTests {
     @Test func theWorkRunsOnTheCallingThreadAcrossSuspensions() throws {
         let seen = LockedResult<[Bool]>()
-        let done = LockedFlag()
+        let done = LockedResult<Bool>()
         let caller = Thread {
             let me = UInt(pthread_self())
             let result = try? CallingThreadExecutor.run { () -> Int in
@@ -22,12 +22,12 @@ import Glibc
                 seen.set(onCaller)
                 return value + 1
             }
-            if result == 42 { done.set() }
+            if result == 42 { done.set(true) }
         }
         caller.start()
         let deadline = Date().addingTimeInterval(10)
-        while !done.isSet && Date() < deadline { usleep(1_000) }
-        #expect(done.isSet, "the work returned its value to the calling thread")
+        while done.get() == nil && Date() < deadline { usleep(1_000) }
+        #expect(done.get() == true, "the work returned its value to the calling thread")
         #expect(seen.get() == [true, true], "before and after the suspension, on the calling thread")
     }
 

@@ -1,10 +1,9 @@
 import Foundation
 import Testing
-import mdb
-@testable import mexec
+@testable import mdb
 
 /// The output event data as the contract states it, built through `JSONValue`: what
-/// `OutputEncoding.json` writes straight from the bytes must be the same text.
+/// `OutputEventData.json` writes straight from the bytes must be the same text.
 private func reference(stream: String, bytes: [UInt8]) -> JSONValue {
     if !bytes.contains(0), let text = String(validating: bytes, as: UTF8.self) {
         return .object([("stream", .string(stream)), ("text", .string(text))])
@@ -12,26 +11,26 @@ private func reference(stream: String, bytes: [UInt8]) -> JSONValue {
     return .object([("stream", .string(stream)), ("b64", .string(Data(bytes).base64EncodedString()))])
 }
 
-@Suite struct OutputEncodingTests {
+@Suite struct OutputEventDataTests {
     @Test func anIncompleteCharacterAtTheEndWaitsForTheNextRead() {
-        #expect(OutputEncoding.incompleteTail(Array("abc".utf8)) == 0)
-        #expect(OutputEncoding.incompleteTail(Array("é".utf8)) == 0)
-        #expect(OutputEncoding.incompleteTail([0x61, 0xC3]) == 1)
-        #expect(OutputEncoding.incompleteTail([0x61, 0xE2, 0x82]) == 2)      // first two bytes of €
-        #expect(OutputEncoding.incompleteTail([0xF0, 0x9F, 0x98]) == 3)      // first three of an emoji
-        #expect(OutputEncoding.incompleteTail([0x61, 0xFF]) == 0)            // invalid: nothing to wait for
+        #expect(OutputEventData.incompleteTail(Array("abc".utf8)) == 0)
+        #expect(OutputEventData.incompleteTail(Array("é".utf8)) == 0)
+        #expect(OutputEventData.incompleteTail([0x61, 0xC3]) == 1)
+        #expect(OutputEventData.incompleteTail([0x61, 0xE2, 0x82]) == 2)      // first two bytes of €
+        #expect(OutputEventData.incompleteTail([0xF0, 0x9F, 0x98]) == 3)      // first three of an emoji
+        #expect(OutputEventData.incompleteTail([0x61, 0xFF]) == 0)            // invalid: nothing to wait for
     }
 
     @Test func textStaysTextAndAnythingElseKeepsItsExactBytes() {
-        #expect(OutputEncoding.json(stream: "stdout", bytes: Array("héllo\n".utf8)) == #"{"stream":"stdout","text":"héllo\n"}"#)
+        #expect(OutputEventData.json(stream: "stdout", bytes: Array("héllo\n".utf8)) == #"{"stream":"stdout","text":"héllo\n"}"#)
         let raw: [UInt8] = [0x00, 0xFF, 0x41]
-        let encoded = try! JSONValue.parse(OutputEncoding.json(stream: "stderr", bytes: raw))
+        let encoded = try! JSONValue.parse(OutputEventData.json(stream: "stderr", bytes: raw))
         #expect(encoded["text"] == nil)
         #expect(encoded["b64"]?.stringValue.flatMap { Data(base64Encoded: $0) }.map(Array.init) == raw)
     }
 }
 
-@Suite struct OutputEncodingJSONTests {
+@Suite struct OutputEventDataJSONTests {
     @Test func theDirectJSONIsTheSameTextAsTheDataValue() {
         let samples: [[UInt8]] = [
             Array("héllo\n".utf8), Array("quote \" backslash \\ tab \t ctrl \u{1}\n".utf8),
@@ -39,7 +38,7 @@ private func reference(stream: String, bytes: [UInt8]) -> JSONValue {
         ]
         for bytes in samples {
             for stream in ["stdout", "stderr", "pty"] {
-                #expect(OutputEncoding.json(stream: stream, bytes: bytes) == reference(stream: stream, bytes: bytes).text)
+                #expect(OutputEventData.json(stream: stream, bytes: bytes) == reference(stream: stream, bytes: bytes).text)
             }
         }
     }
@@ -62,7 +61,7 @@ private func reference(stream: String, bytes: [UInt8]) -> JSONValue {
         }
         for bytes in samples {
             let expected = !bytes.contains(0) && String(validating: bytes, as: UTF8.self) != nil
-            #expect(bytes.withUnsafeBufferPointer(OutputEncoding.isText) == expected, "\(bytes)")
+            #expect(bytes.withUnsafeBufferPointer(OutputEventData.isText) == expected, "\(bytes)")
         }
     }
 }

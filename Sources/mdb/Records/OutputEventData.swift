@@ -1,11 +1,12 @@
 import Foundation
-import mdb
 
-/// Turns raw output bytes into `output` event data without ever losing a byte.
-enum OutputEncoding {
+/// The data of an `output` event, written straight from an agent's bytes
+/// without ever losing one (the output path's hot loop: no `String`, no
+/// `JSONValue`), and the UTF-8 rules that cut a stream into events.
+public enum OutputEventData {
     /// `{stream, text}` for valid UTF-8 without NUL, else `{stream, b64}` with
     /// the exact bytes (a terminal's binary noise must round-trip), as JSON text.
-    static func json(stream: String, bytes: [UInt8]) -> String {
+    public static func json(stream: String, bytes: [UInt8]) -> String {
         var out: [UInt8] = []
         bytes.withUnsafeBufferPointer { appendJSON(stream: stream, bytes: $0, to: &out) }
         return String(decoding: out, as: UTF8.self)
@@ -13,7 +14,7 @@ enum OutputEncoding {
 
     /// Appends `json(stream:bytes:)` to `out`, written straight
     /// from the bytes (the output hot path: no `String`, no `JSONValue`).
-    static func appendJSON(stream: String, bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+    public static func appendJSON(stream: String, bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.reserveCapacity(out.count + bytes.count + 48)
         out.append(contentsOf: #"{"stream":"#.utf8)
         JSONValue.appendString(stream, to: &out)
@@ -29,7 +30,7 @@ enum OutputEncoding {
 
     /// Whether `bytes` are valid UTF-8 without NUL: stored as `text`, else as `b64`.
     /// (What `String(validating:)` accepts, without building the string.)
-    static func isText(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    public static func isText(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         let count = bytes.count
         guard let base = bytes.baseAddress else { return true }
         var index = 0
@@ -71,7 +72,7 @@ enum OutputEncoding {
 
     /// The notice stored when a run's output reaches `capBytes` (exactly that much is kept).
     /// A run with `limits.output_bytes` is then stopped (its end says so); without, it keeps going.
-    static func capNotice(capBytes: Int64) -> NewEvent {
+    public static func capNotice(capBytes: Int64) -> NewEvent {
         NewEvent(EventType.notice, .object([
             ("level", "warning"),
             ("text", .string("output cap of \(capBytes) bytes reached: further output of this run is discarded")),
@@ -81,7 +82,7 @@ enum OutputEncoding {
     /// How many bytes at the end of `bytes` start a UTF-8 character that is not
     /// complete yet (0–3). Those wait for the next read, so a character that
     /// straddles two reads is never cut into two events.
-    static func incompleteTail<Bytes: RandomAccessCollection>(_ bytes: Bytes) -> Int where Bytes.Element == UInt8, Bytes.Index == Int {
+    public static func incompleteTail<Bytes: RandomAccessCollection>(_ bytes: Bytes) -> Int where Bytes.Element == UInt8, Bytes.Index == Int {
         let n = bytes.count
         var back = 1
         while back <= min(3, n) {
