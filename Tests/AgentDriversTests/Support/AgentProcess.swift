@@ -68,3 +68,18 @@ enum Paths {
         return result
     }
 }
+
+/// The real agent programs scripts/agent-clis unpacks into the cache (tests skip when one is missing).
+enum AgentPrograms {
+    /// The official ACP Python SDK (a folder for PYTHONPATH).
+    static let acpSDK = Paths.agentsCache + "/acp-sdk"
+    /// Claude Code's CLI from the claude-agent-sdk wheel.
+    static let claude = Paths.agentsCache + "/claude/claude_agent_sdk/_bundled/claude"
+    /// Codex's CLI from the openai-codex-cli-bin wheel.
+    static let codex = Paths.agentsCache + "/codex/codex_cli_bin/bin/codex"
+
+    static var hasACPSDK: Bool { FileManager.default.fileExists(atPath: acpSDK + "/acp/__init__.py") }
+    static var hasClaude: Bool { FileManager.default.isExecutableFile(atPath: claude) }
+    static var hasCodex: Bool { FileManager.default.isExecutableFile(atPath: codex) }
+    static let missing = "is not in ~/.cache/m-agents (or $M_AGENTS_CACHE): run scripts/setup --test, which fetches it once"
+}
