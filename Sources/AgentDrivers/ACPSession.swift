@@ -30,32 +30,12 @@ final class ACPSession: Sendable {
         inbox = TurnInbox(host: host)
     }
 
-    private enum Role: Sendable { case reader, other }
-
     func run(prompt: String?) async -> DriverEnd {
-        await withTaskGroup(of: Role.self) { group in
-            group.addTask {
-                await self.connection.run { method, params in
-                    if method == "session/update" { await self.update(params["update"] ?? .null) }
-                }
-                self.inbox.agentExited()
-                return .reader
+        await Conversation.run(host: host, agent: agent, inbox: inbox, reader: {
+            await self.connection.run { method, params in
+                if method == "session/update" { await self.update(params["update"] ?? .null) }
             }
-            group.addTask {
-                await self.serve()
-                return .other
-            }
-            group.addTask {
-                await self.inbox.pump()
-                return .other
-            }
-            let end = await converse(prompt: prompt)
-            await agent.closeStdin()
-            // The agent exits at the end of its stdin; its stdout's end is the conversation's.
-            while let task = await group.next(), task != .reader {}
-            group.cancelAll()
-            return end
-        }
+        }, serve: { await self.serve() }, converse: { await self.converse(prompt: prompt) })
     }
 
     /// initialize, session/new, then one session/prompt per prompt until the inbox says stop.
@@ -84,6 +64,7 @@ final class ACPSession: Sendable {
         var next: TurnInbox.Next
         if let prompt, !prompt.isEmpty { next = .prompt(prompt) } else { next = await inbox.next() }
         while case .prompt(let text) = next {
+            if inbox.canceled { return .canceled }
             inbox.setInTurn(true)
             do {
                 let result = try await connection.request("session/prompt", [

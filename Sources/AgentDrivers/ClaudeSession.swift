@@ -25,33 +25,19 @@ final class ClaudeSession: Sendable {
         raw = RawOutput(host: host, protocolName: "Claude Code stream-json")
     }
 
-    private enum Role: Sendable { case reader, other }
-
     func run(prompt: String?) async -> DriverEnd {
-        await withTaskGroup(of: Role.self) { group in
-            group.addTask {
-                for await line in self.agent.lines() { await self.handle(line) }
-                self.inbox.agentExited()
-                self.endTurn(completed: false)
-                return .reader
-            }
-            group.addTask {
-                await self.inbox.pump()
-                return .other
-            }
-            inbox.onCancel { [self] in await self.interrupt() }
-            let end = await converse(prompt: prompt)
-            await agent.closeStdin()
-            while let role = await group.next(), role != .reader {}
-            group.cancelAll()
-            return end
-        }
+        inbox.onCancel { [self] in await self.interrupt() }
+        return await Conversation.run(host: host, agent: agent, inbox: inbox, reader: {
+            for await line in self.agent.lines() { await self.handle(line) }
+            self.endTurn(completed: false)
+        }, converse: { await self.converse(prompt: prompt) })
     }
 
     private func converse(prompt: String?) async -> DriverEnd {
         var next: TurnInbox.Next
         if let prompt, !prompt.isEmpty { next = .prompt(prompt) } else { next = await inbox.next() }
         while case .prompt(let text) = next {
+            if inbox.canceled { return .canceled }
             inbox.setInTurn(true)
             let completed: Bool
             do {

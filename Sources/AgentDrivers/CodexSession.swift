@@ -33,36 +33,19 @@ final class CodexSession: Sendable {
         inbox = TurnInbox(host: host)
     }
 
-    private enum Role: Sendable { case reader, other }
-
     func run(prompt: String?) async -> DriverEnd {
-        await withTaskGroup(of: Role.self) { group in
-            group.addTask {
-                await self.connection.run { method, params in await self.notification(method, params) }
-                self.inbox.agentExited()
-                self.endTurn(status: nil)
-                return .reader
-            }
-            group.addTask {
-                await withTaskGroup(of: Void.self) { requests in
-                    for await request in self.connection.incoming {
-                        self.state.withLock { $0.pendingApprovals[request.id.text] = request.id }
-                        requests.addTask { await self.answer(request) }
-                    }
+        inbox.onCancel { [self] in await self.interrupt() }
+        return await Conversation.run(host: host, agent: agent, inbox: inbox, reader: {
+            await self.connection.run { method, params in await self.notification(method, params) }
+            self.endTurn(status: nil)
+        }, serve: {
+            await withTaskGroup(of: Void.self) { requests in
+                for await request in self.connection.incoming {
+                    self.state.withLock { $0.pendingApprovals[request.id.text] = request.id }
+                    requests.addTask { await self.answer(request) }
                 }
-                return .other
             }
-            group.addTask {
-                await self.inbox.pump()
-                return .other
-            }
-            inbox.onCancel { [self] in await self.interrupt() }
-            let end = await converse(prompt: prompt)
-            await agent.closeStdin()
-            while let role = await group.next(), role != .reader {}
-            group.cancelAll()
-            return end
-        }
+        }, converse: { await self.converse(prompt: prompt) })
     }
 
     private func converse(prompt: String?) async -> DriverEnd {
@@ -82,6 +65,7 @@ final class CodexSession: Sendable {
         var next: TurnInbox.Next
         if let prompt, !prompt.isEmpty { next = .prompt(prompt) } else { next = await inbox.next() }
         while case .prompt(let text) = next {
+            if inbox.canceled { return .canceled }
             inbox.setInTurn(true)
             let status: JSONValue
             do {
