@@ -56,6 +56,12 @@ let package = Package(
         // Agent drivers (ACP, Claude Code, Codex): an agent's protocol on its stdio → M's events and approvals,
         // behind the small `DriverHost` seam the executor implements (no database, no mexec).
         .target(name: "AgentDrivers", dependencies: ["mdb", "MProcess"]),
+        // The built-in agent (`agent: "openai"`): a tool loop over any OpenAI-compatible chat-completions API.
+        // Apart from AgentDrivers because it brings an HTTP client (NIO, TLS) that the protocol drivers do not need.
+        .target(
+            name: "OpenAIAgentDriver",
+            dependencies: ["AgentDrivers", "mdb", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+        ),
         .executableTarget(
             name: "mexec",
             dependencies: [
@@ -111,7 +117,7 @@ let package = Package(
         .testTarget(name: "mcliTests", dependencies: ["mdb", "MProcess", "MTestSupport"]),
         .testTarget(name: "mgitTests", dependencies: ["mgit", "MProcess", "MTestSupport"]),
         .testTarget(name: "magentTests", dependencies: ["magent"]),
-        .testTarget(name: "AgentDriversTests", dependencies: ["AgentDrivers", "mdb", "magent", "MProcess", "MTestSupport"]),
+        .testTarget(name: "AgentDriversTests", dependencies: ["AgentDrivers", "OpenAIAgentDriver", "mdb", "magent", "MProcess", "MTestSupport"]),
         .testTarget(name: "MTranscriptTests", dependencies: ["MTranscript", "mdb", "MTestSupport"]),
         .testTarget(name: "mexecTests", dependencies: ["mdb", "mexec", "magent", "CProcess", "MProcess", "MTestSupport"]),
         .testTarget(

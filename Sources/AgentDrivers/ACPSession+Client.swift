@@ -154,7 +154,7 @@ extension ACPSession {
         }
         let limit = min(Int(params["outputByteLimit"]?.intValue ?? Int64(Self.terminalOutputLimitBytes)), Self.terminalOutputLimitBytes)
         let process = try host.startProcess(argv, environment: environment, directory: directory)
-        let terminal = ACPTerminal(process: process, limit: limit)
+        let terminal = CapturedProcess(process: process, limit: limit)
         let id = state.withLock { state -> String in
             defer { state.nextTerminal += 1 }
             let id = "term-\(state.nextTerminal)"
@@ -164,7 +164,7 @@ extension ACPSession {
         return ["terminalId": .string(id)]
     }
 
-    private func terminal(_ params: JSONValue) throws -> ACPTerminal {
+    private func terminal(_ params: JSONValue) throws -> CapturedProcess {
         let id = try string(params, "terminalId")
         guard let terminal = state.withLock({ $0.terminals[id] }) else {
             throw DriverError.invalidRequest("no terminal \(id): it was released or never created")
@@ -177,7 +177,7 @@ extension ACPSession {
         return value
     }
 
-    static func exitStatus(_ exit: ACPTerminal.ExitStatus) -> JSONValue {
+    static func exitStatus(_ exit: CapturedProcess.ExitStatus) -> JSONValue {
         ["exitCode": exit.exitCode.map { .int(Int64($0)) } ?? .null, "signal": exit.signal.map(JSONValue.string) ?? .null]
     }
 }

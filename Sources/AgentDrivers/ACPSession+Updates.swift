@@ -37,7 +37,7 @@ extension ACPSession {
             if let used = update["used"] { pairs.append(("context_used", used)) }
             if let size = update["size"] { pairs.append(("context_size", size)) }
             if let cost = update["cost"], let amount = cost["amount"], cost["currency"]?.stringValue?.uppercased() ?? "USD" == "USD" {
-                pairs.append(("cost_usd", amount))
+                pairs.append(("total_cost_usd", amount))
             }
             await host.emit("usage", .object(pairs))
         default:

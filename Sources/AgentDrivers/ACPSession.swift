@@ -10,7 +10,7 @@ final class ACPSession: Sendable {
         var toolCalls: [String: [(String, JSONValue)]] = [:]
         /// Permission requests not answered yet, by their JSON-RPC id's text.
         var pendingPermissions: [String: JSONValue] = [:]
-        var terminals: [String: ACPTerminal] = [:]
+        var terminals: [String: CapturedProcess] = [:]
         var nextTerminal = 1
         /// Message and thought chunks not yet emitted: consecutive chunks become one event.
         var message = ""

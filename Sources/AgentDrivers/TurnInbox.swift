@@ -4,11 +4,14 @@ import mdb
 /// saying so), `eof` ends the conversation after the queued prompts, a cancel ends it at once and
 /// calls the driver's cancel action (stop the current turn). One task pumps the host's stream in;
 /// the driver's conversation loop takes prompts out with `next()`.
-final class TurnInbox: Sendable {
+public final class TurnInbox: Sendable {
     /// What the conversation does next.
-    enum Next: Equatable {
+    public enum Next: Sendable, Equatable {
+        /// Send this prompt as the next turn.
         case prompt(String)
+        /// The conversation is over (`eof` after the queued prompts, or the agent left).
         case end
+        /// The run was canceled.
         case cancel
     }
 
@@ -25,10 +28,11 @@ final class TurnInbox: Sendable {
     private let state = Locked(State())
     private let host: any DriverHost
 
-    init(host: any DriverHost) { self.host = host }
+    /// An inbox for `host`'s inputs.
+    public init(host: any DriverHost) { self.host = host }
 
     /// Reads the host's inputs until the stream ends or the task is canceled.
-    func pump() async {
+    public func pump() async {
         for await input in host.inputs {
             switch input {
             case .text(let text):
@@ -53,26 +57,26 @@ final class TurnInbox: Sendable {
     }
 
     /// What to do to stop a running turn when a cancel comes (for example, send `session/cancel`).
-    func onCancel(_ action: @escaping @Sendable () async -> Void) {
+    public func onCancel(_ action: @escaping @Sendable () async -> Void) {
         state.withLock { $0.onCancel = action }
     }
 
     /// The agent closed its stdout: nothing more can be asked of it.
-    func agentExited() {
+    public func agentExited() {
         state.withLock { $0.agentGone = true }
         wake()
     }
 
     /// Marks the turn as running (texts typed now are queued) or finished.
-    func setInTurn(_ running: Bool) {
+    public func setInTurn(_ running: Bool) {
         state.withLock { $0.inTurn = running }
     }
 
     /// Whether the run was canceled.
-    var canceled: Bool { state.withLock { $0.canceled } }
+    public var canceled: Bool { state.withLock { $0.canceled } }
 
     /// The next prompt, or the end of the conversation; waits for input between turns.
-    func next() async -> Next {
+    public func next() async -> Next {
         await withCheckedContinuation { continuation in
             let ready = state.withLock { state -> Next? in
                 if let next = Self.decide(&state) { return next }

@@ -1,7 +1,8 @@
 /// A unified diff of a whole file's replacement, for an approval's body (a person must see the change
 /// they approve). `old` nil: a new file. Not minimal: every old line removed, every new line added.
-enum UnifiedDiff {
-    static func replacing(path: String, old: String?, new: String) -> String {
+public enum UnifiedDiff {
+    /// The diff of `path` from `old` (nil: no file) to `new`.
+    public static func replacing(path: String, old: String?, new: String) -> String {
         func lines(_ text: String) -> [Substring] {
             guard !text.isEmpty else { return [] }
             var parts = text.split(separator: "\n", omittingEmptySubsequences: false)

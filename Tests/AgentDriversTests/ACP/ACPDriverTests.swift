@@ -21,7 +21,7 @@ import mdb
         let plan = try #require(host.events("plan").first)
         #expect(plan["entries"] == [["content": "understand: hello there", "status": "completed", "priority": "high"],
                                     ["content": "answer", "status": "in_progress", "priority": "medium"]])
-        #expect(host.events("usage").contains { $0["context_used"] == 1000 && $0["cost_usd"] == .double(0.01) })
+        #expect(host.events("usage").contains { $0["context_used"] == 1000 && $0["total_cost_usd"] == .double(0.01) })
         #expect(host.events("usage").contains { $0["input_tokens"] == 10 && $0["output_tokens"] == 5 })
         #expect(host.events("agent.turn_end") == [["stop_reason": "end_turn"]])
         #expect(run.agent.exitStatus == 0, "the agent exits at its stdin's end")

@@ -4,14 +4,16 @@ import MProcess
 import Glibc
 #endif
 
-/// One of ACP's terminals: a command the agent started through the client (`terminal/create`), its
+/// A helper process started for an agent (an ACP terminal, the built-in agent's shell tool): its
 /// merged output kept up to a byte limit (the oldest bytes dropped first, at a character boundary),
 /// and its exit status. A thread of its own reads the output and then waits for the process.
-final class ACPTerminal: Sendable {
+public final class CapturedProcess: Sendable {
     /// How the command ended: an exit code or the name of the signal that ended it.
-    struct ExitStatus: Sendable, Equatable {
-        var exitCode: Int?
-        var signal: String?
+    public struct ExitStatus: Sendable, Equatable {
+        /// The exit code, when it exited.
+        public var exitCode: Int?
+        /// The signal's name (`SIGKILL`), when a signal ended it.
+        public var signal: String?
     }
 
     private struct State {
@@ -22,12 +24,12 @@ final class ACPTerminal: Sendable {
     }
 
     /// The process (leader of its own group).
-    let pid: pid_t
+    public let pid: pid_t
     private let limit: Int
     private let state = Locked(State())
 
     /// Starts reading `process`'s output, keeping at most `limit` bytes.
-    init(process: DriverProcess, limit: Int) {
+    public init(process: DriverProcess, limit: Int) {
         pid = process.pid
         self.limit = max(limit, 0)
         let thread = Thread { [self] in
@@ -51,17 +53,17 @@ final class ACPTerminal: Sendable {
             }
             waiters.forEach { $0.resume(returning: exit) }
         }
-        thread.name = "m.acp-terminal"
+        thread.name = "m.captured-process"
         thread.start()
     }
 
     /// The output so far, whether bytes were dropped, and the exit status once it ended.
-    func snapshot() -> (output: String, truncated: Bool, exit: ExitStatus?) {
+    public func snapshot() -> (output: String, truncated: Bool, exit: ExitStatus?) {
         state.withLock { (String(decoding: $0.output, as: UTF8.self), $0.truncated, $0.exit) }
     }
 
     /// Waits until the command ends.
-    func waitForExit() async -> ExitStatus {
+    public func waitForExit() async -> ExitStatus {
         await withCheckedContinuation { continuation in
             let done = state.withLock { state -> ExitStatus? in
                 if state.exit == nil { state.waiters.append(continuation) }
@@ -72,7 +74,7 @@ final class ACPTerminal: Sendable {
     }
 
     /// Kills the command's whole process group (a no-op once it ended).
-    func kill() {
+    public func kill() {
         if state.withLock({ $0.exit == nil }) { Glibc.kill(-pid, SIGKILL) }
     }
 
