@@ -31,11 +31,18 @@ final class ACPSession: Sendable {
     }
 
     func run(prompt: String?) async -> DriverEnd {
-        await Conversation.run(host: host, agent: agent, inbox: inbox, reader: {
+        let end = await Conversation.run(host: host, agent: agent, inbox: inbox, reader: {
             await self.connection.run { method, params in
                 if method == "session/update" { await self.update(params["update"] ?? .null) }
             }
         }, serve: { await self.serve() }, converse: { await self.converse(prompt: prompt) })
+        // Terminals the agent did not release do not outlive the conversation.
+        let left = state.withLock { state -> [CapturedProcess] in
+            defer { state.terminals = [:] }
+            return Array(state.terminals.values)
+        }
+        left.forEach { $0.kill() }
+        return end
     }
 
     /// initialize, session/new, then one session/prompt per prompt until the inbox says stop.

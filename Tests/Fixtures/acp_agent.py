@@ -11,7 +11,9 @@ What it does depends on the prompt's words:
   ask               asks permission and waits (a cancel answers it cancelled)
   crash             streams a chunk, then exits with status 3 mid-turn
   garbage           prints a line that is not JSON, then answers normally
-anything else is echoed back. Every turn sends a plan and a usage_update. It exits at stdin's end.
+  start CMD...      starts CMD in a terminal and leaves it running (never released)
+anything else is echoed back. Every turn sends a plan and a usage_update. It exits at stdin's end,
+unless ACP_AGENT_LINGER is set (then it stays until killed).
 """
 import json, os, sys, threading, queue
 
@@ -145,6 +147,9 @@ def turn(session, ws, text, counter):
             request("terminal/release", {"sessionId": session, "terminalId": tid})
             update(session, {"sessionUpdate": "tool_call_update", "toolCallId": "term-call", "status": "completed"})
             say(session, "exit %s output %s" % (exit_status.get("exitCode"), out["output"].strip()))
+    elif words[0] == "start":
+        created = request("terminal/create", {"sessionId": session, "command": words[1], "args": words[2:]})
+        say(session, "started " + created["result"]["terminalId"])
     elif words[0] == "read":
         result = request("fs/read_text_file", {"sessionId": session, "path": words[1]})
         if "error" in result:
@@ -187,6 +192,8 @@ def main():
     while True:
         msg = work.get()
         if msg is None:
+            if os.environ.get("ACP_AGENT_LINGER"):
+                threading.Event().wait()
             return
         method, params, rid = msg["method"], msg.get("params") or {}, msg["id"]
         if method == "initialize":

@@ -133,4 +133,42 @@ import mdb
         let real = try WorkspaceConfinement(workspace: run.workspace.path).realWorkspace
         #expect(run.host.assistantText.contains("exit 0 output \(real)"), "\(run.host.assistantText)")
     }
+
+    @Test func anAgentThatDoesNotExitAfterEOFIsLeftAfterTheGraceWithANotice() async throws {
+        let run = try DriverRun.start(ACPDriver(), agent, prompt: "hello", environment: ["ACP_AGENT_LINGER": "1"])
+        try await run.host.wait("the turn's end") { !$0.events("agent.turn_end").isEmpty }
+        let started = Date()
+        run.host.send(.eof)
+        let end = await run.end.value
+        #expect(end == .finished)
+        #expect(Date().timeIntervalSince(started) < 20)
+        #expect(run.host.events("notice").contains { $0["text"]?.stringValue?.contains("did not exit") == true })
+        #expect(run.agent.exitStatus == nil, "the host, not the driver, stops it")
+        run.agent.kill()
+    }
+
+    @Test func terminalsLeftRunningAreKilledWhenTheConversationEnds() async throws {
+        // A unique duration is the process's mark in /proc.
+        let marker = "3000.\(Int.random(in: 100_000...999_999))"
+        let run = try DriverRun.start(ACPDriver(), agent, prompt: "start sleep \(marker)")
+        try await run.host.wait("the turn's end") { !$0.events("agent.turn_end").isEmpty }
+        #expect(run.host.assistantText.contains("started term-1"))
+        run.host.send(.eof)
+        #expect(try await run.finish() == .finished)
+        let gone = await eventuallyGone(marker)
+        #expect(gone, "the terminal's process is killed")
+    }
+
+    private func eventuallyGone(_ marker: String) async -> Bool {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let running = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.contains { pid in
+                guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+                return String(decoding: cmdline, as: UTF8.self).contains(marker)
+            } ?? false
+            if !running { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
 }
