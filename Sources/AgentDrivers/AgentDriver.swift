@@ -14,13 +14,3 @@ public protocol AgentDriver: Sendable {
     /// once the current turn stopped); never throws: what went wrong is in the events and the result.
     func run(host: any DriverHost, agent: AgentStdio, prompt: String?) async -> DriverEnd
 }
-
-/// How a conversation ended, for the host to settle the run's status.
-public enum DriverEnd: Sendable, Equatable {
-    /// It ended as asked (`eof`) or the agent left between turns: the agent's exit status decides.
-    case finished
-    /// The run was canceled.
-    case canceled
-    /// The agent exited (or broke its protocol) in the middle of a turn: the run failed.
-    case failed(String)
-}

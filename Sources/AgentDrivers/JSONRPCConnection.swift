@@ -1,16 +1,6 @@
 import Foundation
 import mdb
 
-/// A request the agent makes of us: answer it with `respond(to:…)` using its `id`.
-public struct JSONRPCRequest: Sendable {
-    /// The request's id, echoed in the answer.
-    public var id: JSONValue
-    /// The method called.
-    public var method: String
-    /// Its parameters (`null` when none were sent).
-    public var params: JSONValue
-}
-
 /// JSON-RPC 2.0 over the agent's stdio, one JSON object per line, in both directions: our requests
 /// (awaited by id), our notifications, the agent's notifications (handled in order, on the reading
 /// task, before any later answer is delivered: a turn's updates are all in before its result) and the

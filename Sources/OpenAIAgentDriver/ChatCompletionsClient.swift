@@ -4,21 +4,6 @@ import NIOCore
 import NIOHTTP1
 import mdb
 
-/// One model call's answer, gathered from the stream.
-struct ChatCompletion: Sendable {
-    /// A function call the model asked for.
-    struct ToolCall: Sendable, Equatable {
-        var id: String
-        var name: String
-        var arguments: String
-    }
-
-    var content = ""
-    var toolCalls: [ToolCall] = []
-    var finishReason: String?
-    var usage: JSONValue?
-}
-
 /// Streaming chat completions (`POST {baseURL}/chat/completions` with `stream: true`) over
 /// AsyncHTTPClient, retried with exponential backoff on 429, 5xx and failed connections. The key goes
 /// only into the `Authorization` header; any text that leaves this type has it scrubbed.
@@ -140,13 +125,5 @@ struct ChatCompletionsClient: Sendable {
     func scrub(_ text: String) -> String {
         guard let key = config.apiKey, key.count >= 4 else { return text }
         return text.replacingOccurrences(of: key, with: "[key]")
-    }
-}
-
-extension String {
-    func trimmingSuffix(_ suffix: String) -> String {
-        var text = self
-        while text.hasSuffix(suffix) { text.removeLast(suffix.count) }
-        return text
     }
 }
