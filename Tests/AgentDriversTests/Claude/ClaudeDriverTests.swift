@@ -33,18 +33,6 @@ struct ClaudeDriverTests {
         return ClaudeRun(run: DriverRun(host: host, agent: agent, workspace: workspace, end: end), server: server, socket: socket, home: home)
     }
 
-    @Test func theCommandLineAsksForStreamJSONAndInstallsTheHookPerRun() {
-        let argv = ClaudeDriver().arguments(for: ["claude", "--model", "sonnet", "--dangerously-skip-permissions"])
-        #expect(Array(argv.prefix(3)) == ["claude", "--model", "sonnet"])
-        #expect(!argv.contains("--dangerously-skip-permissions"))
-        #expect(argv.contains("-p") && argv.contains("--verbose"))
-        #expect(argv.firstIndex(of: "--output-format").map { argv[$0 + 1] } == "stream-json")
-        #expect(argv.firstIndex(of: "--input-format").map { argv[$0 + 1] } == "stream-json")
-        let settings = try? JSONValue.parse(argv.last ?? "")
-        #expect(argv[argv.count - 2] == "--settings")
-        #expect(settings?["hooks"]?["PreToolUse"]?.text.contains("mcli hook claude") == true)
-    }
-
     @Test func anApprovedBashCallRunsInTheWorkspaceAndInputIsANewTurn() async throws {
         let claude = try await start(prompt: "run echo hi > out.txt", decide: { _ in ApprovalDecision(status: .approved) })
         let host = claude.run.host
