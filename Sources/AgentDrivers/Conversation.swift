@@ -39,7 +39,7 @@ enum Conversation {
                 if role == .reader { break }
                 if role == .timer {
                     await host.emit("notice", ["level": "warning",
-                                               "text": "the agent did not exit within 10 s of the end of its stdin; it is stopped"])
+                                               "text": .string("the agent did not exit within \(exitGrace) of the end of its stdin; it is stopped")])
                     break
                 }
             }
