@@ -14,7 +14,9 @@ public protocol DriverHost: Sendable {
     func emit(_ type: String, _ data: JSONValue) async
 
     /// Creates an approval (status `waiting_approval` while it is pending) and returns once it is
-    /// decided, expired, or canceled (a cancel of the run resolves every pending one as `canceled`).
+    /// decided, expired, or canceled: a cancel of the run resolves every pending one as `canceled`, and
+    /// so does the cancellation of the calling task (the driver does that when the agent died while
+    /// the approval waited).
     func requestApproval(_ request: ApprovalRequest) async -> ApprovalDecision
 
     /// The run's requests in the order they were made: input texts, `eof`, then `cancel`. The stream

@@ -115,6 +115,15 @@ import mdb
         #expect(run.agent.stderr.contains("crashing on purpose"))
     }
 
+    @Test func anAgentKilledWhileAPermissionWaitsFailsTheRunAndCancelsTheApproval() async throws {
+        let run = try DriverRun.start(ACPDriver(), agent, prompt: "ask")
+        try await run.host.wait("the approval") { $0.approvals.count == 1 }
+        run.agent.kill()
+        let end = try await run.finish()
+        guard case .failed = end else { Issue.record("expected failed, got \(end)"); return }
+        #expect(run.host.approvals[0].decision?.status == .canceled, "the approval does not outlive its agent")
+    }
+
     @Test func aLineThatIsNotJSONIsKeptAsOutputWithANotice() async throws {
         let run = try DriverRun.start(ACPDriver(), agent, prompt: "garbage")
         try await run.host.wait("the turn's end") { !$0.events("agent.turn_end").isEmpty }

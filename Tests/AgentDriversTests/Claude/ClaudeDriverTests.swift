@@ -94,4 +94,15 @@ struct ClaudeDriverTests {
         #expect(host.events("agent.turn_end").first?["stop_reason"] == "cancelled")
         #expect(try await claude.run.finish(timeout: 20) == .canceled)
     }
+
+    @Test func claudeDyingMidTurnFailsTheRun() async throws {
+        let claude = try await start(prompt: "run echo never > out.txt")
+        let host = claude.run.host
+        try await host.wait(timeout: 90, "the approval") { $0.approvals.count == 1 }
+        claude.run.agent.kill()
+        let end = try await claude.run.finish(timeout: 30)
+        guard case .failed(let why) = end else { Issue.record("expected failed, got \(end)"); return }
+        #expect(why.contains("exited"))
+        #expect(host.events("notice").contains { $0["level"] == "error" })
+    }
 }

@@ -99,4 +99,13 @@ struct CodexDriverTests {
         #expect(!FileManager.default.fileExists(atPath: codex.run.workspace.file("out.txt")))
         #expect(host.events("agent.turn_end").last?["stop_reason"] == "cancelled")
     }
+
+    @Test func codexDyingMidTurnFailsTheRun() async throws {
+        let codex = try await start(prompt: "run echo never > out.txt")
+        try await codex.run.host.wait(timeout: 90, "the approval") { $0.approvals.count == 1 }
+        codex.run.agent.kill()
+        let end = try await codex.run.finish(timeout: 30)
+        guard case .failed(let why) = end else { Issue.record("expected failed, got \(end)"); return }
+        #expect(why.contains("exited"))
+    }
 }

@@ -34,14 +34,29 @@ final class RecordingHost: DriverHost, @unchecked Sendable {
 
     func requestApproval(_ request: ApprovalRequest) async -> ApprovalDecision {
         let automatic = decide?(request)
-        return await withCheckedContinuation { continuation in
-            lock.withLock {
-                let index = asked.count
-                asked.append(Asked(request: request, decision: automatic))
-                if automatic == nil { waiting[index] = continuation }
-            }
-            if let automatic { continuation.resume(returning: automatic) }
+        let index = lock.withLock {
+            asked.append(Asked(request: request, decision: automatic))
+            return asked.count - 1
         }
+        if let automatic { return automatic }
+        // As M does: a canceled caller's approval becomes `canceled`.
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let canceled = lock.withLock { () -> Bool in
+                    if Task.isCancelled { return true }
+                    waiting[index] = continuation
+                    return false
+                }
+                if canceled { continuation.resume(returning: self.settle(index, ApprovalDecision(status: .canceled))) }
+            }
+        } onCancel: {
+            resolve(index, ApprovalDecision(status: .canceled))
+        }
+    }
+
+    private func settle(_ index: Int, _ decision: ApprovalDecision) -> ApprovalDecision {
+        lock.withLock { asked[index].decision = decision }
+        return decision
     }
 
     func startProcess(_ argv: [String], environment: [String: String], directory: String) throws -> DriverProcess {
