@@ -124,6 +124,16 @@ import mdb
         #expect(run.host.approvals[0].decision?.status == .canceled, "the approval does not outlive its agent")
     }
 
+    @Test func cancellingTheDriversTaskEndsItWhileTheAgentStillRuns() async throws {
+        let run = try DriverRun.start(ACPDriver(), agent, prompt: "slow")
+        try await run.host.wait("the turn's first words") { !$0.events("plan").isEmpty }
+        run.end.cancel()
+        let end = await run.end.value
+        guard case .failed = end else { Issue.record("expected failed, got \(end)"); return }
+        #expect(run.agent.exitStatus == nil, "the driver does not kill; the host does")
+        run.agent.kill()
+    }
+
     @Test func aLineThatIsNotJSONIsKeptAsOutputWithANotice() async throws {
         let run = try DriverRun.start(ACPDriver(), agent, prompt: "garbage")
         try await run.host.wait("the turn's end") { !$0.events("agent.turn_end").isEmpty }
