@@ -25,8 +25,10 @@ struct Claimer: Service {
         do {
             try await cancelWhenGracefulShutdown {
                 while !Task.isCancelled {
-                    reapExitedExecutors()
-                    claimWhileFree()
+                    await DaemonQueue.run { [self] in
+                        reapExitedExecutors()
+                        claimWhileFree()
+                    }
                     // Under load every output commit wakes the watch; a claim pass at
                     // most every few ms keeps the daemon cheap when runs are busy.
                     try await Task.sleep(for: .milliseconds(Defaults.claimMinIntervalMilliseconds))

@@ -17,7 +17,7 @@ struct Reaper: Service {
         do {
             try await cancelWhenGracefulShutdown {
                 while !Task.isCancelled {
-                    reapOnce()
+                    await DaemonQueue.run { [self] in reapOnce() }
                     try await Task.sleep(for: .milliseconds(Defaults.reapIntervalMilliseconds))
                 }
             }

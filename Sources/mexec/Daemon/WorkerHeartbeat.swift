@@ -19,10 +19,13 @@ struct WorkerHeartbeat: Service {
         do {
             try await cancelWhenGracefulShutdown {
                 while !Task.isCancelled {
-                    let active = (try? db.activeRunCount()) ?? -1
-                    let status = active >= 0 ? "\(active) run(s) executing" : "database unavailable"
-                    do { try db.heartbeatWorker(id: workerId, status: status) } catch {
-                        logger.warning("worker heartbeat failed: \(error)")
+                    let status = await DaemonQueue.run { [self] in
+                        let active = (try? db.activeRunCount()) ?? -1
+                        let status = active >= 0 ? "\(active) run(s) executing" : "database unavailable"
+                        do { try db.heartbeatWorker(id: workerId, status: status) } catch {
+                            logger.warning("worker heartbeat failed: \(error)")
+                        }
+                        return status
                     }
                     systemd.notify("WATCHDOG=1\nSTATUS=\(status)")
                     try await Task.sleep(for: interval)
