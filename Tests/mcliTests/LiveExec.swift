@@ -19,9 +19,11 @@ final class LiveExec: @unchecked Sendable {
     }
 
     deinit {
-        for run in (try? db?.runs(limit: 200)) ?? [] where !run.status.isFinished {
-            _ = try? db.requestCancel(runId: run.id)
-        }
+        // Cancelled runs end only while a daemon stores their last output (an executor
+        // without one waits for it to come back), so mexec stops after they have ended.
+        let open = ((try? db?.runs(limit: 200)) ?? []).filter { !$0.status.isFinished }.map(\.id)
+        for id in open { _ = try? db.requestCancel(runId: id) }
+        _ = eventually(timeout: 30) { open.allSatisfy { (try? self.db?.run($0).status.isFinished) ?? true } }
         stop()
     }
 
