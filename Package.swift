@@ -55,15 +55,6 @@ let package = Package(
         .target(name: "MTranscript", dependencies: ["mdb"]),
         // The agent side of a run's capability: the socket protocol and its client (no database).
         .target(name: "magent"),
-        // Agent drivers (ACP, Claude Code, Codex): an agent's protocol on its stdio → M's events and approvals,
-        // behind the small `DriverHost` seam the executor implements (no database, no mexec).
-        .target(name: "AgentDrivers", dependencies: ["mdb", "MProcess"]),
-        // The built-in agent (`agent: "openai"`): a tool loop over any OpenAI-compatible chat-completions API.
-        // Apart from AgentDrivers because it brings an HTTP client (NIO, TLS) that the protocol drivers do not need.
-        .target(
-            name: "OpenAIAgentDriver",
-            dependencies: ["AgentDrivers", "mdb", .product(name: "AsyncHTTPClient", package: "async-http-client")]
-        ),
         .executableTarget(
             name: "mexec",
             dependencies: [
@@ -123,7 +114,6 @@ let package = Package(
         .testTarget(name: "mcliTests", dependencies: ["mdb", "MProcess", "MTestSupport"]),
         .testTarget(name: "mgitTests", dependencies: ["mgit", "MProcess", "MTestSupport"]),
         .testTarget(name: "magentTests", dependencies: ["magent"]),
-        .testTarget(name: "AgentDriversTests", dependencies: ["AgentDrivers", "OpenAIAgentDriver", "mdb", "magent", "MProcess", "MTestSupport"]),
         .testTarget(name: "MTranscriptTests", dependencies: ["MTranscript", "mdb", "MTestSupport"]),
         .testTarget(name: "mexecTests", dependencies: ["mdb", "mexec", "magent", "CProcess", "MProcess", "MSandbox", "MTestSupport"]),
         .testTarget(
