@@ -58,6 +58,29 @@ func schemaDefinitions(_ db: Database) throws -> [String: String] {
         }
     }
 
+    @Test func theOutputCountsOfRunsStillGoingAreFilledFromTheirEvents() throws {
+        let tmp = TempDir()
+        let partial = try MDatabase(path: tmp.dbPath, create: true, migrate: false)
+        try Migrator.migrate(partial.pool, path: tmp.dbPath, upTo: 12)
+        try partial.pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO runs (id, title, status, created_at, last_seq) VALUES (1, 'going', 'running', '2026-01-01T00:00:00.000Z', 5),
+                                                                             (2, 'done', 'succeeded', '2026-01-01T00:00:00.000Z', 1);
+                INSERT INTO events (run_id, seq, ts, type, data) VALUES
+                    (1, 1, '2026-01-01T00:00:00.000Z', 'output', '{"stream":"stdout","text":"hé\\n"}'),
+                    (1, 2, '2026-01-01T00:00:00.000Z', 'output', '{"stream":"stdout","b64":"AAEC"}'),
+                    (1, 3, '2026-01-01T00:00:00.000Z', 'output', '{"stream":"stderr","b64":"AA=="}'),
+                    (1, 4, '2026-01-01T00:00:00.000Z', 'output', '{"stream":"pty","text":"ab"}'),
+                    (1, 5, '2026-01-01T00:00:00.000Z', 'notice', '{"text":"output cap of 10 bytes reached"}'),
+                    (2, 1, '2026-01-01T00:00:00.000Z', 'output', '{"stream":"stdout","text":"old"}');
+                """)
+        }
+        try Migrator.migrate(partial.pool, path: tmp.dbPath, upTo: 13)
+        let rows = try partial.pool.read { try Row.fetchAll($0, sql: "SELECT stdout_bytes, stderr_bytes, pty_bytes, output_capped FROM runs ORDER BY id") }
+        #expect(rows.map { [$0[0], $0[1], $0[2], $0[3]] as [Int] } == [[4 + 3, 1, 2, 1], [0, 0, 0, 0]],
+                "UTF-8 bytes of a text, decoded bytes of a b64, per stream; the cap from its notice; finished runs keep 0")
+    }
+
     @Test func databaseFromTheFutureIsRefused() throws {
         let tmp = TempDir()
         let db = try MDatabase(path: tmp.dbPath, create: true)
